@@ -1,1 +1,2 @@
-export {};
+export type { IntervalNode } from './interval-node.js';
+export { IntervalTree } from './interval-tree.js';

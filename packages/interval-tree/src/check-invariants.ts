@@ -1,0 +1,65 @@
+import { IntervalHandle } from './interval-node.js';
+import { type IntervalTree, storeOf } from './interval-tree.js';
+import { BLACK, NIL, type NodeStore, RED } from './node-store.js';
+import { nextSlot } from './rb-links.js';
+
+/*
+ * A full structural check of an IntervalTree, for tests: every rule stated at
+ * the top of interval-tree.ts. Not exported from the package root.
+ */
+
+/** Throws an Error naming the first broken invariant; returns the black height. */
+export function checkInvariants<T>(tree: IntervalTree<T>): number {
+  const s = storeOf(tree);
+  if (s.root === NIL) {
+    expect(s.size === 0, `empty tree has size ${s.size}`);
+    expect(s.leftmost === NIL, 'empty tree has a leftmost node');
+    return 0;
+  }
+  expect(s.parent[s.root] === NIL, 'root has a parent');
+  expect(s.color[s.root] === BLACK, 'root is red');
+  const counted = { nodes: 0 };
+  const height = checkSubtree(s, s.root, counted);
+  expect(counted.nodes === s.size, `size ${s.size} but ${counted.nodes} nodes reachable`);
+  checkOrder(s);
+  return height;
+}
+
+function expect(ok: boolean, message: string): void {
+  if (!ok) throw new Error(`interval tree invariant broken: ${message}`);
+}
+
+/** Checks links, colours, handles and the subtree max below `node`; returns its black height. */
+function checkSubtree<T>(s: NodeStore<T>, node: number, counted: { nodes: number }): number {
+  if (node === NIL) return 1;
+  counted.nodes++;
+  const l = s.left[node]!;
+  const r = s.right[node]!;
+  for (const child of [l, r]) {
+    if (child === NIL) continue;
+    expect(s.parent[child] === node, `slot ${child}'s parent link is not ${node}`);
+    const redRed = s.color[node] === RED && s.color[child] === RED;
+    expect(!redRed, `red slot ${node} has red child ${child}`);
+  }
+  const handle = s.handles[node];
+  expect(handle instanceof IntervalHandle && handle.slot === node, `slot ${node} has no handle`);
+  expect(s.start[node]! <= s.last[node]!, `slot ${node} has start > last`);
+  let max = s.last[node]!;
+  if (l !== NIL) max = Math.max(max, s.subtreeLast[l]!);
+  if (r !== NIL) max = Math.max(max, s.subtreeLast[r]!);
+  expect(s.subtreeLast[node] === max, `slot ${node} subtreeLast ${s.subtreeLast[node]} != ${max}`);
+  const hl = checkSubtree(s, l, counted);
+  const hr = checkSubtree(s, r, counted);
+  expect(hl === hr, `slot ${node} black heights differ: ${hl} vs ${hr}`);
+  return hl + (s.color[node] === BLACK ? 1 : 0);
+}
+
+/** In-order starts never decrease, and `leftmost` is the first node. */
+function checkOrder<T>(s: NodeStore<T>): void {
+  let first = s.root;
+  while (s.left[first] !== NIL) first = s.left[first]!;
+  expect(s.leftmost === first, `leftmost is ${s.leftmost}, expected ${first}`);
+  for (let n = first, next = nextSlot(s, n); next !== NIL; n = next, next = nextSlot(s, n)) {
+    expect(s.start[n]! <= s.start[next]!, `start of slot ${n} > start of its successor`);
+  }
+}

@@ -1,0 +1,67 @@
+import { NIL, type NodeStore } from './node-store.js';
+
+/*
+ * The overlap walk of interval_tree_generic.h, over slots. A node overlaps
+ * the query [qs, ql] iff
+ *   Cond1: start[node] <= ql   and   Cond2: qs <= last[node].
+ * Nothing here allocates.
+ */
+
+/**
+ * ITPREFIX_subtree_search(): the leftmost node of `node`'s subtree that
+ * overlaps [qs, ql], or NIL. Caller guarantees qs <= subtreeLast[node].
+ */
+export function subtreeSearch<T>(s: NodeStore<T>, node: number, qs: number, ql: number): number {
+  const { left, right, start, last, subtreeLast } = s;
+  for (;;) {
+    // Loop invariant: qs <= subtreeLast[node] (Cond2 holds somewhere below).
+    const l = left[node]!;
+    if (l !== NIL && qs <= subtreeLast[l]!) {
+      // The leftmost node satisfying Cond2 is in the left subtree: if it
+      // fails Cond1, every node to its right fails Cond1 too.
+      node = l;
+      continue;
+    }
+    if (start[node]! > ql) return NIL; // !Cond1
+    if (qs <= last[node]!) return node; // leftmost match
+    node = right[node]!;
+    if (node === NIL || qs > subtreeLast[node]!) return NIL;
+  }
+}
+
+/**
+ * ITPREFIX_iter_first(): the overlapping node with the lowest start (equal
+ * starts: the first inserted), or NIL. Rejects in O(1) through the root's
+ * subtree max and the cached leftmost node's start.
+ */
+export function iterFirstSlot<T>(s: NodeStore<T>, qs: number, ql: number): number {
+  const root = s.root;
+  if (root === NIL) return NIL;
+  if (s.subtreeLast[root]! < qs) return NIL;
+  if (s.start[s.leftmost]! > ql) return NIL;
+  return subtreeSearch(s, root, qs, ql);
+}
+
+/**
+ * ITPREFIX_iter_next(): the next overlapping node after `node` in in-order,
+ * or NIL. Searches node's right subtree first, then climbs to the first
+ * ancestor reached from a left child, stopping once starts pass `ql`.
+ */
+export function iterNextSlot<T>(s: NodeStore<T>, node: number, qs: number, ql: number): number {
+  const { right, parent, start, last, subtreeLast } = s;
+  let rb = right[node]!;
+  for (;;) {
+    // Loop invariants: start[node] <= ql (Cond1) and rb === right[node].
+    if (rb !== NIL && qs <= subtreeLast[rb]!) return subtreeSearch(s, rb, qs, ql);
+    let prev: number;
+    do {
+      rb = parent[node]!;
+      if (rb === NIL) return NIL;
+      prev = node;
+      node = rb;
+      rb = right[node]!;
+    } while (prev === rb);
+    if (ql < start[node]!) return NIL; // !Cond1
+    if (qs <= last[node]!) return node; // Cond2
+  }
+}

@@ -1,0 +1,179 @@
+import { augmentCopy, augmentPropagate, augmentRotate } from './augment.js';
+import { BLACK, NIL, type NodeStore, RED } from './node-store.js';
+import { setParentColor } from './rb-insert.js';
+import { changeChild, nextSlot, rotateSetParents } from './rb-links.js';
+
+/**
+ * interval_tree_remove() = rb_erase_augmented_cached(): advance rb_leftmost
+ * if `node` is it, unlink the node (__rb_erase_augmented), then repair a
+ * missing black (__rb_erase_color) from the parent it returns.
+ */
+export function eraseSlot<T>(s: NodeStore<T>, node: number): void {
+  if (s.leftmost === node) s.leftmost = nextSlot(s, node);
+  const rebalance = unlinkNode(s, node);
+  if (rebalance !== NIL) eraseColor(s, rebalance);
+}
+
+/**
+ * __rb_erase_augmented(): returns the parent below which a black node went
+ * missing, or NIL when the colours are already right.
+ */
+function unlinkNode<T>(s: NodeStore<T>, node: number): number {
+  const { left, right, parent: parentOf, color } = s;
+  const child = right[node]!;
+  const onlyLeft = left[node]!;
+  const parent = parentOf[node]!;
+  if (onlyLeft === NIL || child === NIL) {
+    // Case 1: at most one child, which takes node's place and colour.
+    const heir = onlyLeft === NIL ? child : onlyLeft;
+    const wasBlack = color[node] === BLACK;
+    changeChild(s, node, heir, parent);
+    if (heir !== NIL) setParentColor(s, heir, parent, color[node]!);
+    augmentPropagate(s, parent, NIL);
+    return heir === NIL && wasBlack ? parent : NIL;
+  }
+  return unlinkWithSuccessor(s, node, child);
+}
+
+/** Cases 2 and 3 of __rb_erase_augmented(): the in-order successor replaces `node`. */
+function unlinkWithSuccessor<T>(s: NodeStore<T>, node: number, child: number): number {
+  const { left, right, parent: parentOf, color } = s;
+  let successor = child;
+  let parent = child;
+  let child2: number;
+  let tmp = left[child]!;
+  if (tmp === NIL) {
+    // Case 2: the successor is node's right child.
+    child2 = right[successor]!;
+    augmentCopy(s, node, successor);
+  } else {
+    // Case 3: the successor is the leftmost node of the right subtree.
+    do {
+      parent = successor;
+      successor = tmp;
+      tmp = left[tmp]!;
+    } while (tmp !== NIL);
+    child2 = right[successor]!;
+    left[parent] = child2;
+    right[successor] = child;
+    parentOf[child] = successor;
+    augmentCopy(s, node, successor);
+    augmentPropagate(s, parent, successor);
+  }
+  tmp = left[node]!;
+  left[successor] = tmp;
+  parentOf[tmp] = successor;
+  const nodeParent = parentOf[node]!;
+  changeChild(s, node, successor, nodeParent);
+  let rebalance = NIL;
+  if (child2 !== NIL) setParentColor(s, child2, parent, BLACK);
+  else if (color[successor] === BLACK) rebalance = parent;
+  setParentColor(s, successor, nodeParent, color[node]!);
+  augmentPropagate(s, successor, NIL);
+  return rebalance;
+}
+
+/**
+ * __rb_erase_color(): `parent` lost a black node on one side (`node` is the
+ * deficient child, NIL at first); rotate and recolour until the black heights
+ * agree again.
+ */
+function eraseColor<T>(s: NodeStore<T>, parent: number): void {
+  let node = NIL;
+  for (;;) {
+    const leftDeficient = node !== s.right[parent];
+    const done = leftDeficient ? fixLeft(s, parent) : fixRight(s, parent);
+    if (done) return;
+    // Case 2 with a black parent: the deficit moves one level up.
+    node = parent;
+    parent = s.parent[node]!;
+    if (parent === NIL) return;
+  }
+}
+
+/** One step of __rb_erase_color() when the deficient side is the left one; true when done. */
+function fixLeft<T>(s: NodeStore<T>, parent: number): boolean {
+  const { left, right, color } = s;
+  let sibling = right[parent]!;
+  if (color[sibling] === RED) {
+    // Case 1: left rotate at parent; the sibling's left child becomes the sibling.
+    const tmp1 = left[sibling]!;
+    right[parent] = tmp1;
+    left[sibling] = parent;
+    setParentColor(s, tmp1, parent, BLACK);
+    rotateSetParents(s, parent, sibling, RED);
+    augmentRotate(s, parent, sibling);
+    sibling = tmp1;
+  }
+  let tmp1 = right[sibling]!;
+  if (tmp1 === NIL || color[tmp1] === BLACK) {
+    const tmp2 = left[sibling]!;
+    if (tmp2 === NIL || color[tmp2] === BLACK) return flipSibling(s, parent, sibling);
+    // Case 3: right rotate at sibling.
+    tmp1 = right[tmp2]!;
+    left[sibling] = tmp1;
+    right[tmp2] = sibling;
+    right[parent] = tmp2;
+    if (tmp1 !== NIL) setParentColor(s, tmp1, sibling, BLACK);
+    augmentRotate(s, sibling, tmp2);
+    tmp1 = sibling;
+    sibling = tmp2;
+  }
+  // Case 4: left rotate at parent and recolour.
+  const tmp2 = left[sibling]!;
+  right[parent] = tmp2;
+  left[sibling] = parent;
+  setParentColor(s, tmp1, sibling, BLACK);
+  if (tmp2 !== NIL) s.parent[tmp2] = parent;
+  rotateSetParents(s, parent, sibling, BLACK);
+  augmentRotate(s, parent, sibling);
+  return true;
+}
+
+/** The mirror image of {@link fixLeft}. */
+function fixRight<T>(s: NodeStore<T>, parent: number): boolean {
+  const { left, right, color } = s;
+  let sibling = left[parent]!;
+  if (color[sibling] === RED) {
+    const tmp1 = right[sibling]!;
+    left[parent] = tmp1;
+    right[sibling] = parent;
+    setParentColor(s, tmp1, parent, BLACK);
+    rotateSetParents(s, parent, sibling, RED);
+    augmentRotate(s, parent, sibling);
+    sibling = tmp1;
+  }
+  let tmp1 = left[sibling]!;
+  if (tmp1 === NIL || color[tmp1] === BLACK) {
+    const tmp2 = right[sibling]!;
+    if (tmp2 === NIL || color[tmp2] === BLACK) return flipSibling(s, parent, sibling);
+    tmp1 = left[tmp2]!;
+    right[sibling] = tmp1;
+    left[tmp2] = sibling;
+    left[parent] = tmp2;
+    if (tmp1 !== NIL) setParentColor(s, tmp1, sibling, BLACK);
+    augmentRotate(s, sibling, tmp2);
+    tmp1 = sibling;
+    sibling = tmp2;
+  }
+  const tmp2 = right[sibling]!;
+  left[parent] = tmp2;
+  right[sibling] = parent;
+  setParentColor(s, tmp1, sibling, BLACK);
+  if (tmp2 !== NIL) s.parent[tmp2] = parent;
+  rotateSetParents(s, parent, sibling, BLACK);
+  augmentRotate(s, parent, sibling);
+  return true;
+}
+
+/**
+ * Case 2: both of the sibling's children are black, so the sibling turns red.
+ * A red parent turns black and absorbs the deficit (done); a black parent
+ * passes it up (not done).
+ */
+function flipSibling<T>(s: NodeStore<T>, parent: number, sibling: number): boolean {
+  s.color[sibling] = RED;
+  if (s.color[parent] !== RED) return false;
+  s.color[parent] = BLACK;
+  return true;
+}

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkInvariants } from '../src/check-invariants.js';
+import { type IntervalNode, IntervalTree } from '../src/index.js';
+import { type NaiveInterval, NaiveIntervalList } from './naive-interval-list.js';
+
+type Op =
+  | { kind: 'insert'; start: number; len: number }
+  | { kind: 'remove'; pick: number }
+  | { kind: 'query'; start: number; len: number };
+
+/** Small coordinates so that duplicates, equal starts and touching ends are common. */
+const coord = fc.integer({ min: 0, max: 64 });
+const len = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 24 }));
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('insert' as const), start: coord, len }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('query' as const), start: coord, len }) },
+);
+
+interface Pair {
+  node: IntervalNode<number>;
+  model: NaiveInterval<number>;
+}
+
+function ids(nodes: Iterable<{ value: number }>): number[] {
+  return Array.from(nodes, (n) => n.value);
+}
+
+function walkIter(tree: IntervalTree<number>, start: number, last: number): number[] {
+  const out: number[] = [];
+  for (let n = tree.iterFirst(start, last); n; n = tree.iterNext(n, start, last)) out.push(n.value);
+  return out;
+}
+
+function run(ops: Op[]): void {
+  const tree = new IntervalTree<number>();
+  const naive = new NaiveIntervalList<number>();
+  const live: Pair[] = [];
+  let nextId = 0;
+  for (const o of ops) {
+    if (o.kind === 'insert') {
+      const id = nextId++;
+      live.push({
+        node: tree.insert(o.start, o.start + o.len, id),
+        model: naive.insert(o.start, o.start + o.len, id),
+      });
+    } else if (o.kind === 'remove' && live.length > 0) {
+      const [pair] = live.splice(o.pick % live.length, 1);
+      tree.remove(pair!.node);
+      naive.remove(pair!.model);
+    } else if (o.kind === 'query') {
+      const expected = ids(naive.overlapping(o.start, o.start + o.len));
+      expect(walkIter(tree, o.start, o.start + o.len)).toEqual(expected);
+      expect(ids(tree.overlapping(o.start, o.start + o.len))).toEqual(expected);
+    }
+    checkInvariants(tree);
+    expect(tree.size).toBe(naive.size);
+  }
+  expect(ids(tree)).toEqual(ids(naive.all()));
+}
+
+describe('IntervalTree against the naive list', () => {
+  it('agrees on every query and keeps its invariants over random insert/remove/query sequences', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => run(ops)),
+      { seed: 0x5eed, numRuns: 300 },
+    );
+  });
+});
