@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { canMeasureHeap } from './measure.js';
+import { printSize } from './report.js';
+import { type Options, runSize } from './run-size.js';
+import type { Structure } from './structure.js';
+import { FlattenTree } from './structures/flatten.js';
+import { HmmkitTree } from './structures/hmmkit.js';
+import { MnemonistStaticTree } from './structures/mnemonist-static.js';
+import { NaiveScan } from './structures/naive-scan.js';
+import { NodeIntervalTree } from './structures/node-interval-tree.js';
+import { ProtontechTree } from './structures/protontech.js';
+
+/** Ours first: its answers are the reference the others are checked against. */
+const FACTORIES: (() => Structure)[] = [
+  () => new HmmkitTree(),
+  () => new FlattenTree(),
+  () => new NodeIntervalTree(),
+  () => new ProtontechTree(),
+  () => new MnemonistStaticTree(),
+  () => new NaiveScan(),
+];
+
+// `pnpm bench -- --sizes ...` passes the `--` through; both spellings work.
+const argv = process.argv.slice(2);
+const { values } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
+  options: {
+    sizes: { type: 'string', default: '1e3,1e4,1e5,1e6' },
+    queries: { type: 'string', default: '100000' },
+    mixed: { type: 'string', default: '100000' },
+    'query-budget-ms': { type: 'string', default: '1000' },
+    'mixed-budget-ms': { type: 'string', default: '1500' },
+    sample: { type: 'string', default: '200' },
+    seed: { type: 'string', default: '1' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(
+    'usage: pnpm --filter @hmmkit/bench bench [-- --sizes 1e3,1e4,1e5,1e6] [--queries N]\n' +
+      '  [--mixed N] [--query-budget-ms MS] [--mixed-budget-ms MS] [--sample N] [--seed N]',
+  );
+  process.exit(0);
+}
+
+function count(name: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isSafeInteger(v) || v <= 0)
+    throw new RangeError(`--${name}: not a positive integer: ${text}`);
+  return v;
+}
+
+const sizes = values.sizes.split(',').map((t) => count('sizes', t.trim()));
+const options: Options = {
+  queries: count('queries', values.queries),
+  mixedOps: count('mixed', values.mixed),
+  queryBudgetMs: count('query-budget-ms', values['query-budget-ms']),
+  mixedBudgetMs: count('mixed-budget-ms', values['mixed-budget-ms']),
+  sample: count('sample', values.sample),
+  seed: count('seed', values.seed),
+};
+
+console.log('## Interval trees: @hmmkit/interval-tree against npm peers\n');
+console.log(
+  `node ${process.version}, ${options.queries} queries (budget ${options.queryBudgetMs} ms), ` +
+    `${options.mixedOps} mixed ops (budget ${options.mixedBudgetMs} ms), seed ${options.seed}`,
+);
+if (!canMeasureHeap) console.log('(no --expose-gc: retained heap not measured)');
+
+// Warm every structure's code paths before anything is timed.
+runSize(2000, FACTORIES, { ...options, queries: 5000, mixedOps: 5000 });
+
+for (const n of sizes) printSize(n, runSize(n, FACTORIES, options), options.sample, canMeasureHeap);

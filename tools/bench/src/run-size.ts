@@ -1,0 +1,102 @@
+import { type Rate, retainedBytes, timeChunked, timeOnce } from './measure.js';
+import type { Structure } from './structure.js';
+import { makeWorkload, type Workload } from './workload.js';
+
+export interface Options {
+  queries: number;
+  mixedOps: number;
+  queryBudgetMs: number;
+  mixedBudgetMs: number;
+  sample: number;
+  seed: number;
+}
+
+export interface Row {
+  readonly name: string;
+  readonly kind: Structure['kind'];
+  insert?: Rate;
+  query?: Rate;
+  remove?: Rate;
+  mixed?: Rate;
+  bytesPerInterval?: number;
+  /** Sample queries whose answer differs from @hmmkit/interval-tree's. */
+  mismatches: number;
+  /** Set when the mixed workload's hits differ from ours at the same op count. */
+  mixedMismatch: boolean;
+}
+
+const CHUNK = 1000;
+
+/** The reference answers (from the first structure, ours) that the others are checked against. */
+interface Reference {
+  sampleIds: number[][];
+  /** Hits of the mixed workload after each chunk. */
+  mixedHits: Map<number, number>;
+}
+
+export function runSize(n: number, factories: (() => Structure)[], o: Options): Row[] {
+  const w = makeWorkload({ n, queries: o.queries, mixedOps: o.mixedOps, seed: o.seed });
+  const ref: Reference = { sampleIds: [], mixedHits: new Map() };
+  return factories.map((make, i) => runOne(make, w, o, ref, i === 0));
+}
+
+function runOne(
+  make: () => Structure,
+  w: Workload,
+  o: Options,
+  ref: Reference,
+  isReference: boolean,
+): Row {
+  const s = make();
+  const row: Row = { name: s.name, kind: s.kind, mismatches: 0, mixedMismatch: false };
+  s.prepare?.(w);
+  const before = retainedBytes();
+  row.insert = timeOnce(w.n, () => s.build(w));
+  row.bytesPerInterval = (retainedBytes() - before) / w.n;
+  row.mismatches = checkSample(s, w, o.sample, ref, isReference);
+  row.query = timeChunked(o.queries, CHUNK, o.queryBudgetMs, (a, b) => s.query(w, a, b), noop);
+  if (s.removeAll) row.remove = timeOnce(w.n, () => s.removeAll!(w));
+  if (s.mixed) row.mixed = runMixed(make, w, o, ref, isReference, row);
+  return row;
+}
+
+function runMixed(
+  make: () => Structure,
+  w: Workload,
+  o: Options,
+  ref: Reference,
+  isReference: boolean,
+  row: Row,
+): Rate {
+  const s = make();
+  s.prepare?.(w);
+  s.build(w);
+  const rate = timeChunked(
+    o.mixedOps,
+    CHUNK,
+    o.mixedBudgetMs,
+    (a, b) => s.mixed!(w, a, b),
+    (done, hits) => {
+      if (isReference) ref.mixedHits.set(done, hits);
+      else if (ref.mixedHits.get(done) !== hits) row.mixedMismatch = true;
+    },
+  );
+  return rate;
+}
+
+function checkSample(s: Structure, w: Workload, sample: number, ref: Reference, isRef: boolean) {
+  let mismatches = 0;
+  const count = Math.min(sample, w.qStart.length);
+  for (let i = 0; i < count; i++) {
+    const got = s.ids(w.qStart[i]!, w.qLast[i]!).sort((a, b) => a - b);
+    if (isRef) ref.sampleIds[i] = got;
+    else if (!sameIds(got, ref.sampleIds[i]!)) mismatches++;
+  }
+  return mismatches;
+}
+
+function sameIds(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function noop(): void {}
