@@ -129,7 +129,7 @@ function addClient(procs: SyntheticProcess[], c: number, rnd: () => number): voi
   const name = SAMPLE_NAMES[c % SAMPLE_NAMES.length]!;
   const fdinfo = withClientId(DRIVER_SAMPLES[name], 5000 + c);
   const target = c % 3 === 0 ? '/dev/dri/card0' : '/dev/dri/renderD128';
-  const fd = 100 + owner.fds.length;
+  const fd = Math.max(99, ...owner.fds.map((f) => (f.fd < 1000 ? f.fd : 0))) + 1;
   owner.fds.push({ fd, target, fdinfo });
   const r = rnd();
   if (r < 0.25) owner.fds.push({ fd: fd + 1000, target, fdinfo }); // dup(2)
