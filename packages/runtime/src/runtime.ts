@@ -1,0 +1,314 @@
+import { KernelError } from './errors.js';
+import { BLOCKED, DONE, RUNNABLE, RUNNING, setJoinHook, TaskState, Wait } from './task.js';
+import { emit, sink, tick } from './trace-sink.js';
+import { RuntimeViolation, type ViolationKind } from './violation.js';
+
+/**
+ * The scheduler: exactly one task runs at a time, in both modes.
+ *
+ * A task leaves the CPU only by parking in {@link Runtime.block} (or finishing). The
+ * switch happens in one microtask queued at the park, so a task that parks on several
+ * waits in the same turn (`Promise.all` of joins) is blocked on all of them. A woken
+ * wait is settled only when its task is dispatched, and `current` is set before that,
+ * so every line of task code runs with `current` pointing at its own task.
+ *
+ * FIFO mode (default): run-to-block, the run queue is FIFO, uncontended operations
+ * never park. Code outside any spawned task is the implicit task `main` (id 0).
+ * Explore mode: every operation that may sleep parks at a scheduling point and the
+ * policy picks the next task among the runnable ones.
+ */
+
+/** The explorer's choice function, consulted at each step with two or more runnable tasks. */
+export interface SchedulePolicy {
+  /**
+   * Returns an index into `runq`. `dflt` is the non-preemptive choice: the yielding task
+   * when `yielding`, else the head of the queue. `prev` is the task that just stopped.
+   */
+  choose(runq: readonly TaskState[], dflt: number, prev: TaskState, yielding: boolean): number;
+}
+
+/** What the explorer gives one run. */
+export interface RunHooks {
+  readonly policy: SchedulePolicy;
+  readonly maxSteps: number;
+  readonly lockdep: boolean;
+  /** Records the runnable set at every step (determinism check). */
+  readonly signature: string[] | undefined;
+  onEnd(failure: unknown): void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+let epochs = 0;
+
+export class Runtime {
+  /** True inside an explorer run: every sleeping operation is a scheduling point. */
+  readonly explore: boolean;
+  readonly tasks: TaskState[] = [];
+  /** Runnable tasks, FIFO order. Only the scheduler adds and removes. */
+  readonly runq: TaskState[] = [];
+  current: TaskState;
+  /** Lockdep graph generation: a new runtime starts with an empty graph. */
+  readonly epoch = ++epochs;
+  readonly lockdep: boolean;
+  steps = 0;
+  failure: unknown;
+  hasFailure = false;
+  ended = false;
+  readonly hooks: RunHooks | undefined;
+  #switchPending = false;
+  readonly #dispatch = (): void => this.dispatch();
+
+  constructor(hooks?: RunHooks, lockdep = true) {
+    this.hooks = hooks;
+    this.explore = hooks !== undefined;
+    this.lockdep = hooks ? hooks.lockdep : lockdep;
+    if (hooks) {
+      this.current = new TaskState(-1, 'boot');
+      this.current.state = DONE;
+    } else {
+      this.current = new TaskState(0, 'main');
+      this.current.state = RUNNING;
+      this.tasks.push(this.current);
+    }
+  }
+
+  /** Creates a runnable task; it starts when the scheduler first dispatches it. */
+  spawn<T>(name: string, fn: () => Promise<T> | T): TaskState {
+    const t = new TaskState(this.tasks.length, name);
+    this.tasks.push(t);
+    const start = new Wait(t, 'start', undefined);
+    start.ready = true;
+    t.ready.push(start);
+    this.runq.push(t);
+    start.promise.then(fn).then(
+      (v) => this.finish(t, v, false, undefined),
+      (e: unknown) => this.finish(t, undefined, true, e),
+    );
+    if (sink) emit(this.current.id, 'task', 'spawn', { child: t.id, name });
+    if (this.current.state !== RUNNING) this.requestSwitch();
+    return t;
+  }
+
+  /** Parks the current task on a new wait; the caller awaits `wait.promise`. */
+  block(what: string, holder?: () => TaskState | undefined): Wait {
+    const t = this.current;
+    const w = new Wait(t, what, holder);
+    t.pending.push(w);
+    if (t.state === RUNNABLE) this.runq.splice(this.runq.indexOf(t), 1);
+    t.state = BLOCKED;
+    if (sink) emit(t.id, 'wait', what);
+    this.requestSwitch();
+    return w;
+  }
+
+  /** Ends a wait (with `error` to make it throw); the task runs at its next dispatch. */
+  wake(w: Wait, error?: unknown): void {
+    if (w.ready) return;
+    w.ready = true;
+    w.error = error;
+    const t = w.task;
+    const i = t.pending.indexOf(w);
+    if (i >= 0) t.pending.splice(i, 1);
+    t.ready.push(w);
+    if (t.pending.length === 0 && t.state === BLOCKED) {
+      t.state = RUNNABLE;
+      this.runq.push(t);
+    }
+  }
+
+  /** cond_resched(): FIFO yields only to waiting tasks; explore lets the policy choose. */
+  yield(): Promise<void> {
+    if (!this.explore && this.runq.length === 0) return RESOLVED;
+    const w = this.block('yield');
+    this.wake(w);
+    return w.promise;
+  }
+
+  /** might_sleep(): the current context must allow sleeping. */
+  mightSleep(what: string): void {
+    const t = this.current;
+    if (t.preempt > 0) {
+      throw this.violation(
+        'sleep-in-atomic',
+        `sleeping function called from invalid context: ${what} in task ${t} with preempt_count=${t.preempt}${heldList(t)}`,
+      );
+    }
+    if (t.nonBlock > 0) {
+      throw this.violation(
+        'sleep-in-nonblock',
+        `${what} may sleep in task ${t} inside a non-blockable section (non_block_count=${t.nonBlock})${heldList(t)}`,
+      );
+    }
+  }
+
+  /** Builds a violation and, in an explorer run, records it as the run's failure. */
+  violation(kind: ViolationKind, message: string): RuntimeViolation {
+    const v = new RuntimeViolation(kind, message);
+    this.fail(v);
+    if (sink) emit(this.current.id, 'violation', kind, { message });
+    return v;
+  }
+
+  fail(error: unknown): void {
+    if (this.explore && !this.hasFailure) {
+      this.hasFailure = true;
+      this.failure = error;
+    }
+  }
+
+  requestSwitch(): void {
+    if (this.#switchPending) return;
+    this.#switchPending = true;
+    queueMicrotask(this.#dispatch);
+  }
+
+  dispatch(): void {
+    this.#switchPending = false;
+    if (this.ended || this.current.state === RUNNING) return;
+    if (this.hooks) this.#exploreNext(this.hooks);
+    else this.#fifoNext();
+  }
+
+  #fifoNext(): void {
+    const next = this.runq.shift();
+    if (next) this.#switchTo(next);
+    else this.#fifoStall();
+  }
+
+  /** Everything is blocked: main gets the deadlock report, the other tasks stay parked. */
+  #fifoStall(): void {
+    const main = this.tasks[0]!;
+    if (main.state !== BLOCKED) return;
+    const v = this.violation('deadlock', deadlockReport(this.tasks));
+    for (const w of [...main.pending]) this.wake(w, v);
+    this.#fifoNext();
+  }
+
+  #exploreNext(hooks: RunHooks): void {
+    const prev = this.current;
+    const n = this.runq.length;
+    if (!this.hasFailure && n === 0 && this.tasks.some((t) => t.state !== DONE)) {
+      this.violation('deadlock', deadlockReport(this.tasks));
+    }
+    if (!this.hasFailure && n > 0 && ++this.steps > hooks.maxSteps) {
+      this.violation('livelock', `run exceeded maxSteps=${hooks.maxSteps} scheduling steps`);
+    }
+    if (this.hasFailure || n === 0) {
+      this.end();
+      return;
+    }
+    const yielding = prev.state === RUNNABLE;
+    let idx = yielding ? this.runq.indexOf(prev) : 0;
+    if (hooks.signature)
+      hooks.signature.push(`${this.steps}:${this.runq.map((t) => t.id).join(',')}`);
+    if (n > 1) idx = hooks.policy.choose(this.runq, idx, prev, yielding);
+    const next = this.runq[idx]!;
+    this.runq.splice(idx, 1);
+    this.#switchTo(next);
+  }
+
+  #switchTo(next: TaskState): void {
+    const prev = this.current;
+    next.state = RUNNING;
+    this.current = next;
+    if (sink) emit(next.id, 'sched', 'switch', { from: prev.id, to: next.id });
+    else tick();
+    const ready = next.ready;
+    for (let i = 0; i < ready.length; i++) {
+      const w = ready[i]!;
+      if (w.error === undefined) w.resolve();
+      else w.reject(w.error);
+    }
+    ready.length = 0;
+  }
+
+  finish(t: TaskState, value: unknown, failed: boolean, error: unknown): void {
+    if (this.ended) return;
+    if (!failed && (t.held.length > 0 || t.preempt > 0 || t.nonBlock > 0)) {
+      failed = true;
+      error = this.violation(
+        'lock-misuse',
+        `task ${t} exited with preempt_count=${t.preempt}, non_block_count=${t.nonBlock}${heldList(t)}`,
+      );
+    }
+    t.state = DONE;
+    t.result = value;
+    t.failed = failed;
+    t.error = error;
+    for (const w of t.joiners) this.wake(w);
+    t.joiners.length = 0;
+    if (sink) emit(t.id, 'task', 'exit', { failed });
+    if (this.current === t) this.requestSwitch();
+  }
+
+  /** Ends an explorer run: the first failure, else an unjoined task's error, else success. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.hasFailure) {
+      const orphan = this.tasks.find((t) => t.failed && !t.joined);
+      if (orphan) this.fail(orphan.error);
+    }
+    this.hooks?.onEnd(this.hasFailure ? this.failure : undefined);
+  }
+}
+
+function heldList(t: TaskState): string {
+  if (t.held.length === 0) return '';
+  return `; locks held: ${t.held.map((h) => h.cls.name).join(', ')}`;
+}
+
+/** One line per unfinished task: what it waits for and who holds it, following the chain. */
+export function deadlockReport(tasks: readonly TaskState[]): string {
+  const lines = ['every task is blocked; wait chains:'];
+  for (const t of tasks) {
+    if (t.state === DONE) continue;
+    lines.push(`  ${waitChain(t)}`);
+  }
+  return lines.join('\n');
+}
+
+function waitChain(start: TaskState): string {
+  const seen = new Set<TaskState>();
+  let t: TaskState | undefined = start;
+  let out = '';
+  while (t && !seen.has(t)) {
+    seen.add(t);
+    const w: Wait | undefined = t.pending[0];
+    if (!w) return `${out}${t} (${t.state === RUNNABLE ? 'runnable' : 'running'})`;
+    const holder: TaskState | undefined = w.holder?.();
+    out += `${t} waits for ${w.what}`;
+    if (!holder) return `${out} (nobody left to wake it)`;
+    out += ` held by `;
+    t = holder;
+  }
+  return t ? `${out}${t} (cycle)` : out;
+}
+
+/** The runtime in force: the FIFO one, or the current explorer run's. */
+export let rt: Runtime = new Runtime();
+
+/** Makes `next` the runtime in force and returns the previous one (explorer use). */
+export function installRuntime(next: Runtime): Runtime {
+  const prev = rt;
+  rt = next;
+  return prev;
+}
+
+async function join(t: TaskState): Promise<unknown> {
+  const r = rt;
+  const me = r.current;
+  t.joined = true;
+  if (t === me) throw new KernelError('EDEADLK', `join: task ${t} cannot join itself`);
+  r.mightSleep(`join(${t})`);
+  if (r.explore) await r.yield();
+  if (t.state !== DONE) {
+    const w = r.block(`join(${t})`, () => t);
+    t.joiners.push(w);
+    await w.promise;
+  }
+  if (t.failed) throw t.error;
+  return t.result;
+}
+
+setJoinHook(join);

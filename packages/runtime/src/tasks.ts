@@ -1,0 +1,74 @@
+import { KernelError } from './errors.js';
+import { installRuntime, Runtime, rt } from './runtime.js';
+import type { Task } from './task.js';
+import { emit, sink } from './trace-sink.js';
+import { checkFunction, checkName, invalid } from './validate.js';
+
+/**
+ * Starts a named task ("kernel thread") running `fn`. Mirrors kthread_run().
+ *
+ * **Details**: the task is runnable at once but starts only when the scheduler
+ * dispatches it: in FIFO mode when the running task blocks on a runtime primitive
+ * (join, a contended lock, waitEvent, ...), in an explorer run when the policy picks it.
+ * A task sleeps only by awaiting runtime primitives; awaiting anything else breaks the
+ * one-task-at-a-time rule (the explorer reports it as `stray-await`).
+ *
+ * **Context**: may be called from any context, including atomic (the model does not
+ * allocate a task_struct).
+ *
+ * @throws KernelError EINVAL if `name` is not a non-empty string or `fn` not a function.
+ * @example
+ * ```ts
+ * const t = spawn('worker', async () => { await m.lock(); m.unlock(); return 1; });
+ * await t.join(); // 1
+ * ```
+ */
+export function spawn<T>(name: string, fn: () => Promise<T> | T): Task<T> {
+  checkName('spawn', name);
+  checkFunction('spawn', 'fn', fn);
+  return rt.spawn(name, fn) as unknown as Task<T>;
+}
+
+/** The task running now (`main`, id 0, outside any spawned task). Mirrors `current`. */
+export function currentTask(): Task {
+  return rt.current;
+}
+
+/**
+ * A voluntary scheduling point. Mirrors cond_resched().
+ *
+ * **Details**: in FIFO mode the current task goes to the back of the run queue if
+ * another task is runnable, else it returns at once. In an explorer run the policy
+ * chooses which task runs next.
+ *
+ * **Context**: may sleep: `sleep-in-atomic` / `sleep-in-nonblock` violations as
+ * {@link mightSleep}.
+ */
+export async function schedulePoint(): Promise<void> {
+  rt.mightSleep('cond_resched()');
+  await rt.yield();
+}
+
+/** Options of {@link resetRuntime}. */
+export interface ResetOptions {
+  /** Record lock-order dependencies (default true). */
+  lockdep?: boolean;
+}
+
+/**
+ * Tears the default runtime down and starts a fresh one: every task other than the
+ * caller is cancelled (never resumed again), the lockdep graph is emptied and `main`
+ * starts over with no lock held. Use it between tests (`beforeEach(resetRuntime)`).
+ *
+ * @throws KernelError EBUSY inside an explorer run; EINVAL on a bad `lockdep` option.
+ */
+export function resetRuntime(opts: ResetOptions = {}): void {
+  if (rt.explore) throw new KernelError('EBUSY', 'resetRuntime: called inside an explorer run');
+  if (typeof opts !== 'object' || opts === null)
+    throw invalid('resetRuntime', 'opts', 'must be an object', opts);
+  const lockdep = opts.lockdep ?? true;
+  if (typeof lockdep !== 'boolean')
+    throw invalid('resetRuntime', 'opts.lockdep', 'must be a boolean', lockdep);
+  installRuntime(new Runtime(undefined, lockdep));
+  if (sink) emit(0, 'task', 'reset');
+}
