@@ -1,7 +1,7 @@
 import { IntervalHandle } from './interval-node.js';
 import { type IntervalTree, storeOf } from './interval-tree.js';
-import { BLACK, NIL, type NodeStore, RED } from './node-store.js';
-import { nextSlot } from './rb-links.js';
+import { BLACK, LAST, NIL, type NodeStore, RED, START, SUBTREE_LAST } from './node-store.js';
+import { leftOf, nextSlot, rightOf } from './rb-links.js';
 
 /*
  * A full structural check of an IntervalTree, for tests: every rule stated at
@@ -29,12 +29,16 @@ function expect(ok: boolean, message: string): void {
   if (!ok) throw new Error(`interval tree invariant broken: ${message}`);
 }
 
+const startOf = <T>(s: NodeStore<T>, n: number) => s.f[n * 4 + START]!;
+const lastOf = <T>(s: NodeStore<T>, n: number) => s.f[n * 4 + LAST]!;
+const subtreeLastOf = <T>(s: NodeStore<T>, n: number) => s.f[n * 4 + SUBTREE_LAST]!;
+
 /** Checks links, colours, handles and the subtree max below `node`; returns its black height. */
 function checkSubtree<T>(s: NodeStore<T>, node: number, counted: { nodes: number }): number {
   if (node === NIL) return 1;
   counted.nodes++;
-  const l = s.left[node]!;
-  const r = s.right[node]!;
+  const l = leftOf(s, node);
+  const r = rightOf(s, node);
   for (const child of [l, r]) {
     if (child === NIL) continue;
     expect(s.parent[child] === node, `slot ${child}'s parent link is not ${node}`);
@@ -43,11 +47,12 @@ function checkSubtree<T>(s: NodeStore<T>, node: number, counted: { nodes: number
   }
   const handle = s.handles[node];
   expect(handle instanceof IntervalHandle && handle.slot === node, `slot ${node} has no handle`);
-  expect(s.start[node]! <= s.last[node]!, `slot ${node} has start > last`);
-  let max = s.last[node]!;
-  if (l !== NIL) max = Math.max(max, s.subtreeLast[l]!);
-  if (r !== NIL) max = Math.max(max, s.subtreeLast[r]!);
-  expect(s.subtreeLast[node] === max, `slot ${node} subtreeLast ${s.subtreeLast[node]} != ${max}`);
+  expect(startOf(s, node) <= lastOf(s, node), `slot ${node} has start > last`);
+  let max = lastOf(s, node);
+  if (l !== NIL) max = Math.max(max, subtreeLastOf(s, l));
+  if (r !== NIL) max = Math.max(max, subtreeLastOf(s, r));
+  const got = subtreeLastOf(s, node);
+  expect(got === max, `slot ${node} subtreeLast ${got} != ${max}`);
   const hl = checkSubtree(s, l, counted);
   const hr = checkSubtree(s, r, counted);
   expect(hl === hr, `slot ${node} black heights differ: ${hl} vs ${hr}`);
@@ -57,9 +62,9 @@ function checkSubtree<T>(s: NodeStore<T>, node: number, counted: { nodes: number
 /** In-order starts never decrease, and `leftmost` is the first node. */
 function checkOrder<T>(s: NodeStore<T>): void {
   let first = s.root;
-  while (s.left[first] !== NIL) first = s.left[first]!;
+  while (leftOf(s, first) !== NIL) first = leftOf(s, first);
   expect(s.leftmost === first, `leftmost is ${s.leftmost}, expected ${first}`);
   for (let n = first, next = nextSlot(s, n); next !== NIL; n = next, next = nextSlot(s, n)) {
-    expect(s.start[n]! <= s.start[next]!, `start of slot ${n} > start of its successor`);
+    expect(startOf(s, n) <= startOf(s, next), `start of slot ${n} > start of its successor`);
   }
 }

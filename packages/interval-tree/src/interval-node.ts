@@ -21,25 +21,26 @@ export interface IntervalNode<T> {
   value: T;
 }
 
-/** Where a handle reads its bounds: the tree's store, or a copy once removed. */
+/**
+ * Where a handle reads its bounds: the tree's store (start at f[slot * 4],
+ * last at f[slot * 4 + 1], see node-store.ts), or once removed a copy laid
+ * out the same way with slot 0.
+ */
 interface Bounds {
-  readonly start: ArrayLike<number>;
-  readonly last: ArrayLike<number>;
+  readonly f: ArrayLike<number>;
 }
 
 /** The bounds of a removed node, kept so that its handle stays readable. */
 class RemovedBounds implements Bounds {
-  readonly start: [number];
-  readonly last: [number];
+  readonly f: readonly [number, number];
   constructor(start: number, last: number) {
-    this.start = [start];
-    this.last = [last];
+    this.f = [start, last];
   }
 }
 
 /**
  * The handle behind {@link IntervalNode}: three fields (store, slot, value),
- * the bounds live in the store's typed arrays.
+ * the bounds live in the store's buffer.
  */
 export class IntervalHandle<T> implements IntervalNode<T> {
   bounds: Bounds;
@@ -53,11 +54,11 @@ export class IntervalHandle<T> implements IntervalNode<T> {
   }
 
   get start(): number {
-    return this.bounds.start[this.slot]!;
+    return this.bounds.f[this.slot * 4]!;
   }
 
   get last(): number {
-    return this.bounds.last[this.slot]!;
+    return this.bounds.f[this.slot * 4 + 1]!;
   }
 
   /** Called once the slot is freed: copy the bounds out of the shared arrays. */

@@ -23,7 +23,7 @@ import { checkInterval, checkMember } from './check-args.js';
 import { IntervalHandle, type IntervalNode } from './interval-node.js';
 import { iterFirstSlot, iterNextSlot } from './iterate.js';
 import { InOrderIterator, OverlapIterator } from './iterators.js';
-import { NIL, NodeStore } from './node-store.js';
+import { LAST, NIL, NodeStore, START } from './node-store.js';
 import { eraseSlot } from './rb-erase.js';
 import { insertSlot } from './rb-insert.js';
 
@@ -88,8 +88,8 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     checkInterval(start, last);
     const s = this.#s;
     const slot = s.allocSlot();
-    s.start[slot] = start;
-    s.last[slot] = last;
+    s.f[slot * 4 + START] = start;
+    s.f[slot * 4 + LAST] = last;
     const node = new IntervalHandle<T>(s, slot, value);
     s.handles[slot] = node;
     insertSlot(s, slot);

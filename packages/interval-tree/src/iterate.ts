@@ -1,31 +1,32 @@
-import { NIL, type NodeStore } from './node-store.js';
+import { LAST, LEFT, NIL, type NodeStore, RIGHT, START, SUBTREE_LAST } from './node-store.js';
 
 /*
  * The overlap walk of interval_tree_generic.h, over slots. A node overlaps
  * the query [qs, ql] iff
- *   Cond1: start[node] <= ql   and   Cond2: qs <= last[node].
- * Nothing here allocates.
+ *   Cond1: start(node) <= ql   and   Cond2: qs <= last(node).
+ * Nothing here allocates. Fields are read straight from the node layout of
+ * node-store.ts: this is the hot path of every query.
  */
 
 /**
  * ITPREFIX_subtree_search(): the leftmost node of `node`'s subtree that
- * overlaps [qs, ql], or NIL. Caller guarantees qs <= subtreeLast[node].
+ * overlaps [qs, ql], or NIL. Caller guarantees qs <= subtreeLast(node).
  */
 export function subtreeSearch<T>(s: NodeStore<T>, node: number, qs: number, ql: number): number {
-  const { left, right, start, last, subtreeLast } = s;
+  const { f, i } = s;
   for (;;) {
-    // Loop invariant: qs <= subtreeLast[node] (Cond2 holds somewhere below).
-    const l = left[node]!;
-    if (l !== NIL && qs <= subtreeLast[l]!) {
+    // Loop invariant: qs <= subtreeLast(node) (Cond2 holds somewhere below).
+    const l = i[node * 8 + LEFT]!;
+    if (l !== NIL && qs <= f[l * 4 + SUBTREE_LAST]!) {
       // The leftmost node satisfying Cond2 is in the left subtree: if it
       // fails Cond1, every node to its right fails Cond1 too.
       node = l;
       continue;
     }
-    if (start[node]! > ql) return NIL; // !Cond1
-    if (qs <= last[node]!) return node; // leftmost match
-    node = right[node]!;
-    if (node === NIL || qs > subtreeLast[node]!) return NIL;
+    if (f[node * 4 + START]! > ql) return NIL; // !Cond1
+    if (qs <= f[node * 4 + LAST]!) return node; // leftmost match
+    node = i[node * 8 + RIGHT]!;
+    if (node === NIL || qs > f[node * 4 + SUBTREE_LAST]!) return NIL;
   }
 }
 
@@ -37,8 +38,8 @@ export function subtreeSearch<T>(s: NodeStore<T>, node: number, qs: number, ql: 
 export function iterFirstSlot<T>(s: NodeStore<T>, qs: number, ql: number): number {
   const root = s.root;
   if (root === NIL) return NIL;
-  if (s.subtreeLast[root]! < qs) return NIL;
-  if (s.start[s.leftmost]! > ql) return NIL;
+  if (s.f[root * 4 + SUBTREE_LAST]! < qs) return NIL;
+  if (s.f[s.leftmost * 4 + START]! > ql) return NIL;
   return subtreeSearch(s, root, qs, ql);
 }
 
@@ -48,20 +49,20 @@ export function iterFirstSlot<T>(s: NodeStore<T>, qs: number, ql: number): numbe
  * ancestor reached from a left child, stopping once starts pass `ql`.
  */
 export function iterNextSlot<T>(s: NodeStore<T>, node: number, qs: number, ql: number): number {
-  const { right, parent, start, last, subtreeLast } = s;
-  let rb = right[node]!;
+  const { f, i, parent } = s;
+  let rb = i[node * 8 + RIGHT]!;
   for (;;) {
-    // Loop invariants: start[node] <= ql (Cond1) and rb === right[node].
-    if (rb !== NIL && qs <= subtreeLast[rb]!) return subtreeSearch(s, rb, qs, ql);
+    // Loop invariants: start(node) <= ql (Cond1) and rb === right(node).
+    if (rb !== NIL && qs <= f[rb * 4 + SUBTREE_LAST]!) return subtreeSearch(s, rb, qs, ql);
     let prev: number;
     do {
       rb = parent[node]!;
       if (rb === NIL) return NIL;
       prev = node;
       node = rb;
-      rb = right[node]!;
+      rb = i[node * 8 + RIGHT]!;
     } while (prev === rb);
-    if (ql < start[node]!) return NIL; // !Cond1
-    if (qs <= last[node]!) return node; // Cond2
+    if (ql < f[node * 4 + START]!) return NIL; // !Cond1
+    if (qs <= f[node * 4 + LAST]!) return node; // Cond2
   }
 }

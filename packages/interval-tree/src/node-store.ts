@@ -6,22 +6,32 @@ export const NIL = -1;
 export const RED = 0;
 export const BLACK = 1;
 
+/*
+ * Node layout. A node is 32 bytes of one ArrayBuffer, viewed twice:
+ *   f[n*4 + START | LAST | SUBTREE_LAST]   float64 (exact for integers < 2^53)
+ *   i[n*8 + LEFT | RIGHT]                  int32, in the node's fourth word
+ * so that one overlap-walk step (left, subtree max, start, last, right) reads
+ * one half cache line. The parent link and the colour, which only climbing
+ * and rebalancing need, live in side arrays.
+ */
+export const START = 0;
+export const LAST = 1;
+export const SUBTREE_LAST = 2;
+export const LEFT = 6;
+export const RIGHT = 7;
+const NODE_BYTES = 32;
+
 const INITIAL_CAPACITY = 16;
 
 /**
- * Structure-of-arrays storage for the nodes of one tree: slot `i` holds one
- * `struct interval_tree_node` (start, last, __subtree_last, the rb links and
- * the colour) and the handle given to the caller. Freed slots are chained
- * through `left` and reused before the arrays grow; the arrays double when
- * full, so the handles keep the store (not the arrays) and always read the
- * current ones. Float64Array holds every integer below 2^53 exactly.
+ * The storage of one tree: slot `n` holds one `struct interval_tree_node`
+ * and the handle given to the caller. Freed slots are chained through LEFT
+ * and reused before the buffer grows; it doubles when full, so handles keep
+ * the store (not the arrays) and always read the current ones.
  */
 export class NodeStore<T> {
-  start: Float64Array;
-  last: Float64Array;
-  subtreeLast: Float64Array;
-  left: Int32Array;
-  right: Int32Array;
+  f: Float64Array;
+  i: Int32Array;
   parent: Int32Array;
   color: Uint8Array;
   handles: (IntervalHandle<T> | undefined)[] = [];
@@ -34,48 +44,47 @@ export class NodeStore<T> {
   version = 0;
   private freeHead = NIL;
   private highWater = 0;
+  private capacity: number;
 
   constructor(capacity = INITIAL_CAPACITY) {
-    this.start = new Float64Array(capacity);
-    this.last = new Float64Array(capacity);
-    this.subtreeLast = new Float64Array(capacity);
-    this.left = new Int32Array(capacity);
-    this.right = new Int32Array(capacity);
+    this.capacity = capacity;
+    const buffer = new ArrayBuffer(capacity * NODE_BYTES);
+    this.f = new Float64Array(buffer);
+    this.i = new Int32Array(buffer);
     this.parent = new Int32Array(capacity);
     this.color = new Uint8Array(capacity);
   }
 
-  /** Takes a free slot (reusing a freed one first), growing the arrays when full. */
+  /** Takes a free slot (reusing a freed one first), growing the storage when full. */
   allocSlot(): number {
     const free = this.freeHead;
     if (free !== NIL) {
-      this.freeHead = this.left[free]!;
+      this.freeHead = this.i[free * 8 + LEFT]!;
       return free;
     }
-    if (this.highWater === this.start.length) this.grow();
+    if (this.highWater === this.capacity) this.grow();
     return this.highWater++;
   }
 
   /** Returns a slot to the free list; its handle is no longer reachable from the tree. */
   freeSlot(slot: number): void {
     this.handles[slot] = undefined;
-    this.left[slot] = this.freeHead;
+    this.i[slot * 8 + LEFT] = this.freeHead;
     this.freeHead = slot;
   }
 
   private grow(): void {
-    const capacity = this.start.length * 2;
-    this.start = widen(this.start, new Float64Array(capacity));
-    this.last = widen(this.last, new Float64Array(capacity));
-    this.subtreeLast = widen(this.subtreeLast, new Float64Array(capacity));
-    this.left = widen(this.left, new Int32Array(capacity));
-    this.right = widen(this.right, new Int32Array(capacity));
-    this.parent = widen(this.parent, new Int32Array(capacity));
-    this.color = widen(this.color, new Uint8Array(capacity));
+    const capacity = this.capacity * 2;
+    const buffer = new ArrayBuffer(capacity * NODE_BYTES);
+    new Uint8Array(buffer).set(new Uint8Array(this.f.buffer));
+    this.f = new Float64Array(buffer);
+    this.i = new Int32Array(buffer);
+    const parent = new Int32Array(capacity);
+    parent.set(this.parent);
+    this.parent = parent;
+    const color = new Uint8Array(capacity);
+    color.set(this.color);
+    this.color = color;
+    this.capacity = capacity;
   }
-}
-
-function widen<A extends Float64Array | Int32Array | Uint8Array>(from: A, to: A): A {
-  to.set(from);
-  return to;
 }

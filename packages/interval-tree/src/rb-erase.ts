@@ -1,7 +1,15 @@
 import { augmentCopy, augmentPropagate, augmentRotate } from './augment.js';
 import { BLACK, NIL, type NodeStore, RED } from './node-store.js';
-import { setParentColor } from './rb-insert.js';
-import { changeChild, nextSlot, rotateSetParents } from './rb-links.js';
+import {
+  changeChild,
+  leftOf,
+  nextSlot,
+  rightOf,
+  rotateSetParents,
+  setLeft,
+  setParentColor,
+  setRight,
+} from './rb-links.js';
 
 /**
  * interval_tree_remove() = rb_erase_augmented_cached(): advance rb_leftmost
@@ -19,9 +27,9 @@ export function eraseSlot<T>(s: NodeStore<T>, node: number): void {
  * missing, or NIL when the colours are already right.
  */
 function unlinkNode<T>(s: NodeStore<T>, node: number): number {
-  const { left, right, parent: parentOf, color } = s;
-  const child = right[node]!;
-  const onlyLeft = left[node]!;
+  const { parent: parentOf, color } = s;
+  const child = rightOf(s, node);
+  const onlyLeft = leftOf(s, node);
   const parent = parentOf[node]!;
   if (onlyLeft === NIL || child === NIL) {
     // Case 1: at most one child, which takes node's place and colour.
@@ -37,31 +45,31 @@ function unlinkNode<T>(s: NodeStore<T>, node: number): number {
 
 /** Cases 2 and 3 of __rb_erase_augmented(): the in-order successor replaces `node`. */
 function unlinkWithSuccessor<T>(s: NodeStore<T>, node: number, child: number): number {
-  const { left, right, parent: parentOf, color } = s;
+  const { parent: parentOf, color } = s;
   let successor = child;
   let parent = child;
   let child2: number;
-  let tmp = left[child]!;
+  let tmp = leftOf(s, child);
   if (tmp === NIL) {
     // Case 2: the successor is node's right child.
-    child2 = right[successor]!;
+    child2 = rightOf(s, successor);
     augmentCopy(s, node, successor);
   } else {
     // Case 3: the successor is the leftmost node of the right subtree.
     do {
       parent = successor;
       successor = tmp;
-      tmp = left[tmp]!;
+      tmp = leftOf(s, tmp);
     } while (tmp !== NIL);
-    child2 = right[successor]!;
-    left[parent] = child2;
-    right[successor] = child;
+    child2 = rightOf(s, successor);
+    setLeft(s, parent, child2);
+    setRight(s, successor, child);
     parentOf[child] = successor;
     augmentCopy(s, node, successor);
     augmentPropagate(s, parent, successor);
   }
-  tmp = left[node]!;
-  left[successor] = tmp;
+  tmp = leftOf(s, node);
+  setLeft(s, successor, tmp);
   parentOf[tmp] = successor;
   const nodeParent = parentOf[node]!;
   changeChild(s, node, successor, nodeParent);
@@ -81,7 +89,7 @@ function unlinkWithSuccessor<T>(s: NodeStore<T>, node: number, child: number): n
 function eraseColor<T>(s: NodeStore<T>, parent: number): void {
   let node = NIL;
   for (;;) {
-    const leftDeficient = node !== s.right[parent];
+    const leftDeficient = node !== rightOf(s, parent);
     const done = leftDeficient ? fixLeft(s, parent) : fixRight(s, parent);
     if (done) return;
     // Case 2 with a black parent: the deficit moves one level up.
@@ -93,36 +101,36 @@ function eraseColor<T>(s: NodeStore<T>, parent: number): void {
 
 /** One step of __rb_erase_color() when the deficient side is the left one; true when done. */
 function fixLeft<T>(s: NodeStore<T>, parent: number): boolean {
-  const { left, right, color } = s;
-  let sibling = right[parent]!;
+  const color = s.color;
+  let sibling = rightOf(s, parent);
   if (color[sibling] === RED) {
     // Case 1: left rotate at parent; the sibling's left child becomes the sibling.
-    const tmp1 = left[sibling]!;
-    right[parent] = tmp1;
-    left[sibling] = parent;
+    const tmp1 = leftOf(s, sibling);
+    setRight(s, parent, tmp1);
+    setLeft(s, sibling, parent);
     setParentColor(s, tmp1, parent, BLACK);
     rotateSetParents(s, parent, sibling, RED);
     augmentRotate(s, parent, sibling);
     sibling = tmp1;
   }
-  let tmp1 = right[sibling]!;
+  let tmp1 = rightOf(s, sibling);
   if (tmp1 === NIL || color[tmp1] === BLACK) {
-    const tmp2 = left[sibling]!;
+    const tmp2 = leftOf(s, sibling);
     if (tmp2 === NIL || color[tmp2] === BLACK) return flipSibling(s, parent, sibling);
     // Case 3: right rotate at sibling.
-    tmp1 = right[tmp2]!;
-    left[sibling] = tmp1;
-    right[tmp2] = sibling;
-    right[parent] = tmp2;
+    tmp1 = rightOf(s, tmp2);
+    setLeft(s, sibling, tmp1);
+    setRight(s, tmp2, sibling);
+    setRight(s, parent, tmp2);
     if (tmp1 !== NIL) setParentColor(s, tmp1, sibling, BLACK);
     augmentRotate(s, sibling, tmp2);
     tmp1 = sibling;
     sibling = tmp2;
   }
   // Case 4: left rotate at parent and recolour.
-  const tmp2 = left[sibling]!;
-  right[parent] = tmp2;
-  left[sibling] = parent;
+  const tmp2 = leftOf(s, sibling);
+  setRight(s, parent, tmp2);
+  setLeft(s, sibling, parent);
   setParentColor(s, tmp1, sibling, BLACK);
   if (tmp2 !== NIL) s.parent[tmp2] = parent;
   rotateSetParents(s, parent, sibling, BLACK);
@@ -132,33 +140,33 @@ function fixLeft<T>(s: NodeStore<T>, parent: number): boolean {
 
 /** The mirror image of {@link fixLeft}. */
 function fixRight<T>(s: NodeStore<T>, parent: number): boolean {
-  const { left, right, color } = s;
-  let sibling = left[parent]!;
+  const color = s.color;
+  let sibling = leftOf(s, parent);
   if (color[sibling] === RED) {
-    const tmp1 = right[sibling]!;
-    left[parent] = tmp1;
-    right[sibling] = parent;
+    const tmp1 = rightOf(s, sibling);
+    setLeft(s, parent, tmp1);
+    setRight(s, sibling, parent);
     setParentColor(s, tmp1, parent, BLACK);
     rotateSetParents(s, parent, sibling, RED);
     augmentRotate(s, parent, sibling);
     sibling = tmp1;
   }
-  let tmp1 = left[sibling]!;
+  let tmp1 = leftOf(s, sibling);
   if (tmp1 === NIL || color[tmp1] === BLACK) {
-    const tmp2 = right[sibling]!;
+    const tmp2 = rightOf(s, sibling);
     if (tmp2 === NIL || color[tmp2] === BLACK) return flipSibling(s, parent, sibling);
-    tmp1 = left[tmp2]!;
-    right[sibling] = tmp1;
-    left[tmp2] = sibling;
-    left[parent] = tmp2;
+    tmp1 = leftOf(s, tmp2);
+    setRight(s, sibling, tmp1);
+    setLeft(s, tmp2, sibling);
+    setLeft(s, parent, tmp2);
     if (tmp1 !== NIL) setParentColor(s, tmp1, sibling, BLACK);
     augmentRotate(s, sibling, tmp2);
     tmp1 = sibling;
     sibling = tmp2;
   }
-  const tmp2 = right[sibling]!;
-  left[parent] = tmp2;
-  right[sibling] = parent;
+  const tmp2 = rightOf(s, sibling);
+  setLeft(s, parent, tmp2);
+  setRight(s, sibling, parent);
   setParentColor(s, tmp1, sibling, BLACK);
   if (tmp2 !== NIL) s.parent[tmp2] = parent;
   rotateSetParents(s, parent, sibling, BLACK);

@@ -1,32 +1,49 @@
 import { augmentRotate } from './augment.js';
-import { BLACK, NIL, type NodeStore, RED } from './node-store.js';
-import { rotateSetParents } from './rb-links.js';
+import {
+  BLACK,
+  LAST,
+  LEFT,
+  NIL,
+  type NodeStore,
+  RED,
+  RIGHT,
+  START,
+  SUBTREE_LAST,
+} from './node-store.js';
+import {
+  leftOf,
+  rightOf,
+  rotateSetParents,
+  setLeft,
+  setParentColor,
+  setRight,
+} from './rb-links.js';
 
 /**
  * interval_tree_insert(): descend by `start` (equal starts go right, so they
  * stay in insertion order), raising every ancestor's subtree max to `last` on
  * the way down, link the node as a red leaf, keep rb_leftmost, then rebalance.
- * The slot's start/last must already be written.
+ * The slot's start and last must already be written.
  */
 export function insertSlot<T>(s: NodeStore<T>, node: number): void {
-  const { start: starts, subtreeLast, left, right } = s;
-  const start = starts[node]!;
-  const last = s.last[node]!;
+  const { f, i } = s;
+  const start = f[node * 4 + START]!;
+  const last = f[node * 4 + LAST]!;
   let parent = NIL;
   let cur = s.root;
   let goLeft = false;
   let leftmost = true;
   while (cur !== NIL) {
     parent = cur;
-    if (subtreeLast[cur]! < last) subtreeLast[cur] = last;
-    goLeft = start < starts[cur]!;
-    if (goLeft) cur = left[cur]!;
+    if (f[cur * 4 + SUBTREE_LAST]! < last) f[cur * 4 + SUBTREE_LAST] = last;
+    goLeft = start < f[cur * 4 + START]!;
+    if (goLeft) cur = i[cur * 8 + LEFT]!;
     else {
-      cur = right[cur]!;
+      cur = i[cur * 8 + RIGHT]!;
       leftmost = false;
     }
   }
-  subtreeLast[node] = last;
+  f[node * 4 + SUBTREE_LAST] = last;
   linkNode(s, node, parent, goLeft);
   if (leftmost) s.leftmost = node;
   insertColor(s, node);
@@ -34,21 +51,20 @@ export function insertSlot<T>(s: NodeStore<T>, node: number): void {
 
 /** rb_link_node(): attach a red leaf under `parent`. */
 function linkNode<T>(s: NodeStore<T>, node: number, parent: number, goLeft: boolean): void {
-  s.left[node] = NIL;
-  s.right[node] = NIL;
-  s.parent[node] = parent;
-  s.color[node] = RED;
+  setLeft(s, node, NIL);
+  setRight(s, node, NIL);
+  setParentColor(s, node, parent, RED);
   if (parent === NIL) s.root = node;
-  else if (goLeft) s.left[parent] = node;
-  else s.right[parent] = node;
+  else if (goLeft) setLeft(s, parent, node);
+  else setRight(s, parent, node);
 }
 
 /** __rb_insert(): restore the red-black rules after linking the red leaf `node`. */
 function insertColor<T>(s: NodeStore<T>, node: number): void {
-  const { color, parent: parentOf, right } = s;
+  const { color, parent: parentOf } = s;
   let parent = parentOf[node]!;
   for (;;) {
-    // The loop invariant: `node` is red.
+    // Loop invariant: `node` is red.
     if (parent === NIL) {
       color[node] = BLACK; // the root is black
       return;
@@ -56,7 +72,8 @@ function insertColor<T>(s: NodeStore<T>, node: number): void {
     if (color[parent] === BLACK) return;
     // The parent is red, so it is not the root: the grandparent exists.
     const gparent = parentOf[parent]!;
-    const uncle = parent === right[gparent] ? s.left[gparent]! : right[gparent]!;
+    const parentIsRight = parent === rightOf(s, gparent);
+    const uncle = parentIsRight ? leftOf(s, gparent) : rightOf(s, gparent);
     if (uncle !== NIL && color[uncle] === RED) {
       // Case 1: colour flip, then continue two levels up.
       color[uncle] = BLACK;
@@ -66,7 +83,7 @@ function insertColor<T>(s: NodeStore<T>, node: number): void {
       color[node] = RED;
       continue;
     }
-    if (parent === right[gparent]) rotateRightLeaning(s, node, parent, gparent);
+    if (parentIsRight) rotateRightLeaning(s, node, parent, gparent);
     else rotateLeftLeaning(s, node, parent, gparent);
     return;
   }
@@ -79,22 +96,21 @@ function rotateLeftLeaning<T>(
   parent: number,
   gparent: number,
 ): void {
-  const { left, right } = s;
-  let tmp = right[parent]!;
+  let tmp = rightOf(s, parent);
   if (node === tmp) {
     // Case 2: left rotate at parent, turning it into case 3.
-    tmp = left[node]!;
-    right[parent] = tmp;
-    left[node] = parent;
+    tmp = leftOf(s, node);
+    setRight(s, parent, tmp);
+    setLeft(s, node, parent);
     if (tmp !== NIL) setParentColor(s, tmp, parent, BLACK);
     setParentColor(s, parent, node, RED);
     augmentRotate(s, parent, node);
     parent = node;
-    tmp = right[node]!;
+    tmp = rightOf(s, node);
   }
   // Case 3: right rotate at gparent.
-  left[gparent] = tmp;
-  right[parent] = gparent;
+  setLeft(s, gparent, tmp);
+  setRight(s, parent, gparent);
   if (tmp !== NIL) setParentColor(s, tmp, gparent, BLACK);
   rotateSetParents(s, gparent, parent, RED);
   augmentRotate(s, gparent, parent);
@@ -107,27 +123,20 @@ function rotateRightLeaning<T>(
   parent: number,
   gparent: number,
 ): void {
-  const { left, right } = s;
-  let tmp = left[parent]!;
+  let tmp = leftOf(s, parent);
   if (node === tmp) {
-    tmp = right[node]!;
-    left[parent] = tmp;
-    right[node] = parent;
+    tmp = rightOf(s, node);
+    setLeft(s, parent, tmp);
+    setRight(s, node, parent);
     if (tmp !== NIL) setParentColor(s, tmp, parent, BLACK);
     setParentColor(s, parent, node, RED);
     augmentRotate(s, parent, node);
     parent = node;
-    tmp = left[node]!;
+    tmp = leftOf(s, node);
   }
-  right[gparent] = tmp;
-  left[parent] = gparent;
+  setRight(s, gparent, tmp);
+  setLeft(s, parent, gparent);
   if (tmp !== NIL) setParentColor(s, tmp, gparent, BLACK);
   rotateSetParents(s, gparent, parent, RED);
   augmentRotate(s, gparent, parent);
-}
-
-/** rb_set_parent_color() */
-export function setParentColor<T>(s: NodeStore<T>, node: number, parent: number, c: number): void {
-  s.parent[node] = parent;
-  s.color[node] = c;
 }
