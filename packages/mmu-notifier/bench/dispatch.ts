@@ -1,0 +1,136 @@
+// Dispatch cost of a one-page invalidation (start + end, blockable, a callback that calls
+// setSeq) against n interval subscriptions, compared in the same run with the linear-list
+// dispatcher that pre-interval-notifier drivers used (one classic notifier walking its own
+// list of userptr objects on every invalidation). Also the uncontended readBegin/readRetry.
+//
+//   pnpm bench            (node --conditions=@hmmkit/source --import tsx bench/dispatch.ts)
+//   BENCH_SIZES=1000,10000 pnpm bench
+
+import { Prng } from '@hmmkit/runtime';
+import {
+  type MmuIntervalNotifierOps,
+  MmuNotifierEvent,
+  type MmuNotifierRange,
+  MmuNotifierSubscriptions,
+  mmuNotifierRangeInit,
+} from '../src/index.js';
+
+const PAGE = 4096;
+const POOL = 1024; // prebuilt ranges, cycled: no allocation in the timed loop
+const MIN_MS = 300;
+
+const setSeqOps: MmuIntervalNotifierOps = {
+  invalidate(sub, _range, cur) {
+    sub.setSeq(cur);
+    return true;
+  },
+};
+
+/** One driver object of the linear-list era: its range and its own sequence. */
+interface UserPtr {
+  start: number;
+  last: number;
+  seq: number;
+}
+
+function ranges(subs: MmuNotifierSubscriptions, n: number, rng: Prng): MmuNotifierRange[] {
+  const out: MmuNotifierRange[] = [];
+  for (let i = 0; i < POOL; i++) {
+    const page = rng.nextInt(n);
+    out.push(
+      mmuNotifierRangeInit(MmuNotifierEvent.CLEAR, 0, subs.mm, page * PAGE, (page + 1) * PAGE),
+    );
+  }
+  return out;
+}
+
+async function treeSubs(n: number): Promise<MmuNotifierSubscriptions> {
+  const subs = new MmuNotifierSubscriptions();
+  await subs.mmapLock.downWrite();
+  for (let i = 0; i < n; i++) subs.insertIntervalLocked(i * PAGE, PAGE, setSeqOps);
+  subs.mmapLock.upWrite();
+  return subs;
+}
+
+async function linearSubs(n: number): Promise<MmuNotifierSubscriptions> {
+  const subs = new MmuNotifierSubscriptions();
+  const list: UserPtr[] = [];
+  for (let i = 0; i < n; i++) list.push({ start: i * PAGE, last: i * PAGE + PAGE - 1, seq: 1 });
+  await subs.register({
+    invalidateRangeStart(_sub, range) {
+      const last = range.end - 1;
+      for (const obj of list) {
+        if (obj.start <= last && range.start <= obj.last) obj.seq += 2;
+      }
+      return 0;
+    },
+  });
+  return subs;
+}
+
+/** Nanoseconds per start+end pair. */
+async function timeDispatch(
+  subs: MmuNotifierSubscriptions,
+  pool: MmuNotifierRange[],
+): Promise<number> {
+  let ops = 0;
+  const t0 = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < MIN_MS * 1e6) {
+    for (let i = 0; i < 64; i++) {
+      const r = pool[ops++ & (POOL - 1)]!;
+      await subs.invalidateRangeStart(r);
+      await subs.invalidateRangeEnd(r);
+    }
+    elapsed = Number(process.hrtime.bigint() - t0);
+  }
+  return elapsed / ops;
+}
+
+async function timeRead(): Promise<{ begin: number; retry: number }> {
+  const subs = new MmuNotifierSubscriptions();
+  const sub = await subs.insertInterval(0, PAGE, setSeqOps);
+  const N = 2_000_000;
+  let seq = 0;
+  let t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) seq = await sub.readBegin();
+  const begin = Number(process.hrtime.bigint() - t0) / N;
+  let retries = 0;
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) if (sub.readRetry(seq)) retries++;
+  const retry = Number(process.hrtime.bigint() - t0) / N;
+  if (retries !== 0) throw new Error('uncontended readRetry reported a collision');
+  return { begin, retry };
+}
+
+const fmt = (ns: number) =>
+  ns >= 1e6
+    ? `${(ns / 1e6).toFixed(2)} ms`
+    : ns >= 1e3
+      ? `${(ns / 1e3).toFixed(2)} µs`
+      : `${ns.toFixed(0)} ns`;
+const opsPerSec = (ns: number) => Math.round(1e9 / ns).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  const sizes = (process.env.BENCH_SIZES ?? '1000,10000,100000,1000000').split(',').map(Number);
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  console.log('| n | interval tree: ns/op | ops/s | linear list: ns/op | ops/s | tree speedup |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
+  for (const n of sizes) {
+    const tree = await treeSubs(n);
+    const treeNs = await timeDispatch(tree, ranges(tree, n, new Prng(n)));
+    const linear = await linearSubs(n);
+    const linNs = await timeDispatch(linear, ranges(linear, n, new Prng(n)));
+    console.log(
+      `| ${n.toLocaleString('en-US')} | ${fmt(treeNs)} | ${opsPerSec(treeNs)} | ${fmt(linNs)} | ${opsPerSec(linNs)} | ${(linNs / treeNs).toFixed(0)}× |`,
+    );
+  }
+  const { begin, retry } = await timeRead();
+  console.log('');
+  console.log('| uncontended read side | ns/op | ops/s |');
+  console.log('|---|---:|---:|');
+  console.log(`| await readBegin() | ${begin.toFixed(1)} | ${opsPerSec(begin)} |`);
+  console.log(`| readRetry(seq) | ${retry.toFixed(1)} | ${opsPerSec(retry)} |`);
+}
+
+await main();

@@ -1,0 +1,108 @@
+import { mightSleep } from '@hmmkit/runtime';
+import { hlistEnd, hlistStart } from './classic-dispatch.js';
+import { MMU_NOTIFIER_RANGE_BLOCKABLE, type MmuNotifierRange } from './event.js';
+import { invEnd, itreeInvalidate } from './itree-invalidate.js';
+import type { MmuNotifierSubscriptions } from './subscriptions.js';
+
+// The public start/end entry points (the inline wrappers of include/linux/mmu_notifier.h
+// around __mmu_notifier_invalidate_range_start/end). Both hold the lockdep pseudo-lock
+// `mmu_notifier_invalidate_range_start` around the callbacks: any lock a callback takes is
+// then ordered after it, and, since registration taught "reclaim, then this map", a
+// reclaim-capable allocation under such a lock is reported.
+
+const DONE: Promise<void> = Promise.resolve();
+
+/** __mmu_notifier_invalidate_range_start(): interval pass first; its failure skips the classic pass. */
+function startPasses(
+  s: MmuNotifierSubscriptions,
+  range: MmuNotifierRange,
+): number | Promise<number> {
+  if (s.itreeEnabled) {
+    const ret = itreeInvalidate(s, range);
+    if (typeof ret !== 'number')
+      return ret.then((r) => (r !== 0 || !s.listHead ? r : hlistStart(s, range)));
+    if (ret !== 0) return ret;
+  }
+  return s.listHead ? hlistStart(s, range) : 0;
+}
+
+/** mmu_notifier_invalidate_range_start(): blockable; the result is ignored, as the kernel's is. */
+export function invalidateStartBlockable(
+  s: MmuNotifierSubscriptions,
+  range: MmuNotifierRange,
+): Promise<void> {
+  let ret: number | Promise<number>;
+  try {
+    s.checkRange(range);
+    mightSleep('mmu_notifier_invalidate_range_start');
+    range.flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
+    s.startMap.acquire();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  try {
+    ret = startPasses(s, range);
+  } catch (e) {
+    s.startMap.release();
+    return Promise.reject(e);
+  }
+  if (typeof ret === 'number') {
+    s.startMap.release();
+    return DONE;
+  }
+  return ret.then(
+    () => s.startMap.release(),
+    (e: unknown) => {
+      s.startMap.release();
+      throw e;
+    },
+  );
+}
+
+/** mmu_notifier_invalidate_range_start_nonblock(): 0 or -EAGAIN; never sleeps. */
+export function invalidateStartNonblock(
+  s: MmuNotifierSubscriptions,
+  range: MmuNotifierRange,
+): number {
+  s.checkRange(range);
+  range.flags &= ~MMU_NOTIFIER_RANGE_BLOCKABLE;
+  s.startMap.acquire();
+  try {
+    // Non-blockable callbacks cannot return a Promise (they are refused as violations), so
+    // the passes complete synchronously.
+    return startPasses(s, range) as number;
+  } finally {
+    s.startMap.release();
+  }
+}
+
+/** mmu_notifier_invalidate_range_end(): interval end first, then every classic end. */
+export function invalidateEnd(s: MmuNotifierSubscriptions, range: MmuNotifierRange): Promise<void> {
+  let pending: Promise<void> | undefined;
+  try {
+    s.checkRange(range);
+    if ((range.flags & MMU_NOTIFIER_RANGE_BLOCKABLE) !== 0)
+      mightSleep('mmu_notifier_invalidate_range_end');
+    s.startMap.acquire();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  try {
+    if (s.itreeEnabled) invEnd(s);
+    if (s.listHead) pending = hlistEnd(s, range);
+  } catch (e) {
+    s.startMap.release();
+    return Promise.reject(e);
+  }
+  if (pending === undefined) {
+    s.startMap.release();
+    return DONE;
+  }
+  return pending.then(
+    () => s.startMap.release(),
+    (e: unknown) => {
+      s.startMap.release();
+      throw e;
+    },
+  );
+}
