@@ -1,6 +1,16 @@
 export type { DriverSampleName } from './driver-samples.js';
 export { DRIVER_SAMPLES } from './driver-samples.js';
 export { formatFdinfo } from './format.js';
+export type { GputopArgs, GputopSortKey } from './gputop-view.js';
+export {
+  GPUTOP_SORT_KEYS,
+  parseGputopArgs,
+  peakBusy,
+  renderTable,
+  residentBytes,
+  sortUsages,
+  toJsonDocument,
+} from './gputop-view.js';
 export { parseFdinfo } from './parse.js';
 export type { DirStat, ProcFs } from './proc-fs.js';
 export { nodeProcFs } from './proc-fs.js';
