@@ -10,6 +10,15 @@ export {
 } from './context.js';
 export { ERRNO, type Errno, isKernelError, KernelError } from './errors.js';
 export {
+  checkDeterminism,
+  type ExploreOptions,
+  type ExploreResult,
+  explore,
+  exploreOrThrow,
+  replay,
+  type ScheduleFailure,
+} from './explore/explore.js';
+export {
   __GFP_DIRECT_RECLAIM,
   __GFP_FS,
   __GFP_HIGH,
