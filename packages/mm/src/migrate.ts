@@ -1,0 +1,113 @@
+/**
+ * Migration of one page to a new frame through migration entries (migrate_pages →
+ * migrate_folio_unmap / try_to_migrate / move_to_new_folio / remove_migration_ptes in
+ * mm/migrate.c and mm/rmap.c). Each mapping is replaced by a migration entry under a
+ * one-page MMU_NOTIFY_CLEAR range (try_to_migrate_one sends CLEAR, not MIGRATE: MIGRATE
+ * belongs to migrate_vma); faults on it wait for the page lock; the contents move; the
+ * entries become present PTEs of the new frame (no notifier: non-present to present).
+ */
+
+import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
+import { schedulePoint } from '@hmmkit/runtime';
+import { PAGE_SIZE } from './constants.js';
+import type { Mm } from './mm.js';
+import { PG_ANON, PG_DIRTY, PG_LOCKED, PG_ZONE_DEVICE } from './page-flags.js';
+import { type PhysicalMemory, ZERO_PFN } from './physical-memory.js';
+import {
+  PTE_DIRTY,
+  PTE_PRESENT,
+  PTE_SOFT_DIRTY,
+  PTE_WRITE,
+  PTE_YOUNG,
+  PteKind,
+  SWP_WRITE,
+  swpBits,
+} from './pte.js';
+import { rmapWalk } from './rmap.js';
+
+/**
+ * Moves page `pfn` to a newly allocated frame. Returns the new pfn, or -1 when the page
+ * cannot move now (-EAGAIN/-EBUSY/-ENOMEM in the kernel): not an anon page (page-cache
+ * migration is not modelled), pinned, referenced beyond its mappings, or no free frame.
+ * Mirrors migrate_pages() with MIGRATE_SYNC for one folio.
+ * **Locking**: takes the page lock (sleeping) and each mm's PTL; may sleep. No mmap_lock.
+ */
+export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<number> {
+  if (!memory.validPfn(pfn) || pfn === ZERO_PFN) return -1;
+  const f = memory.flags[pfn]!;
+  if (!(f & PG_ANON) || f & PG_ZONE_DEVICE || memory.refcount[pfn]! <= 0) return -1;
+  await memory.lockPage(pfn);
+  if (memory.pincount[pfn]! > 0 || memory.refcount[pfn] !== memory.mapcount[pfn]) {
+    memory.unlockPage(pfn);
+    return -1;
+  }
+  const dst = memory.allocPage();
+  if (dst < 0) {
+    memory.unlockPage(pfn);
+    return -1;
+  }
+  memory.getPage(pfn); // isolation reference
+  const hits = rmapWalk(memory, pfn).filter((h) => h.kind === PteKind.PRESENT);
+  for (const h of hits) await unmapToMigration(h.mm, h.address, pfn);
+  await schedulePoint(); // the copy takes time: faults now wait on the migration entries
+  moveToNewFolio(memory, pfn, dst);
+  for (const h of hits) restoreOne(h.mm, h.address, pfn, dst);
+  memory.unlockPage(pfn);
+  memory.putPage(dst); // allocation reference; the mappings hold theirs
+  memory.putPage(pfn); // isolation reference: the old frame is freed here
+  return dst;
+}
+
+/** try_to_migrate_one(): PTE → migration entry, mapping and reference dropped. */
+async function unmapToMigration(mm: Mm, address: number, pfn: number): Promise<void> {
+  const memory = mm.memory;
+  const range = await mm.invalidateStart(MmuNotifierEvent.CLEAR, address, address + PAGE_SIZE);
+  mm.ptl.lock();
+  const s = mm.pt.pteSlot(address, false);
+  const bits = s >= 0 ? mm.pt.bits[s]! : 0;
+  if (bits & PTE_PRESENT && mm.pt.pfn[s] === pfn) {
+    mm.pt.bits[s] = 0;
+    mm.notifiers.archInvalidateSecondaryTlbs(address, address + PAGE_SIZE);
+    if (bits & PTE_DIRTY) memory.flags[pfn]! |= PG_DIRTY;
+    mm.pt.bits[s] = swpBits(
+      PteKind.MIGRATION,
+      (bits & PTE_WRITE) !== 0,
+      (bits & PTE_SOFT_DIRTY) !== 0,
+    );
+    memory.mapcount[pfn]!--;
+    memory.putPage(pfn);
+  }
+  mm.ptl.unlock();
+  await mm.notifiers.invalidateRangeEnd(range);
+}
+
+/** folio_migrate_mapping + folio_migrate_flags + copy: the new frame takes over. */
+function moveToNewFolio(memory: PhysicalMemory, src: number, dst: number): void {
+  memory.contents[dst] = memory.contents[src];
+  memory.contents[src] = undefined;
+  memory.flags[dst] = memory.flags[src]! & ~PG_LOCKED;
+  memory.mapping[dst] = memory.mapping[src]!;
+  memory.index[dst] = memory.index[src]!;
+}
+
+/** remove_migration_pte(): the migration entry becomes a present PTE of `dst`. */
+function restoreOne(mm: Mm, address: number, src: number, dst: number): void {
+  const memory = mm.memory;
+  mm.ptl.lock();
+  const s = mm.pt.pteSlot(address, false);
+  const bits = s >= 0 ? mm.pt.bits[s]! : 0;
+  if (
+    bits === swpBits(PteKind.MIGRATION, (bits & SWP_WRITE) !== 0, (bits & PTE_SOFT_DIRTY) !== 0) &&
+    mm.pt.pfn[s] === src
+  ) {
+    mm.pt.pfn[s] = dst;
+    mm.pt.bits[s] =
+      PTE_PRESENT |
+      PTE_YOUNG |
+      (bits & SWP_WRITE ? PTE_WRITE | PTE_DIRTY : 0) |
+      (bits & PTE_SOFT_DIRTY);
+    memory.getPage(dst);
+    memory.mapcount[dst]!++;
+  }
+  mm.ptl.unlock();
+}
