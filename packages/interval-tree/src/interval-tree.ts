@@ -115,6 +115,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     const s = this.#s;
     checkMember(s, node);
     const slot = node.slot;
+    s.cursor = undefined;
     eraseSlot(s, slot);
     node.detach();
     s.freeSlot(slot);
@@ -139,8 +140,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
   iterFirst(start: number, last: number): IntervalNode<T> | undefined {
     checkInterval(start, last);
     const s = this.#s;
-    const slot = iterFirstSlot(s, start, last);
-    return slot === NIL ? undefined : s.handles[slot];
+    return found(s, iterFirstSlot(s, start, last));
   }
 
   /**
@@ -165,10 +165,13 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
    */
   iterNext(node: IntervalNode<T>, start: number, last: number): IntervalNode<T> | undefined {
     const s = this.#s;
-    checkMember(s, node);
+    let slot = s.cursorSlot;
+    if (node !== s.cursor) {
+      checkMember(s, node);
+      slot = node.slot;
+    }
     checkInterval(start, last);
-    const slot = iterNextSlot(s, node.slot, start, last);
-    return slot === NIL ? undefined : s.handles[slot];
+    return found(s, iterNextSlot(s, slot, start, last));
   }
 
   /**
@@ -232,4 +235,13 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     old.handles = [];
     this.#s = new NodeStore<T>();
   }
+}
+
+/** The handle of `slot` (undefined for NIL), remembered as the iteration cursor. */
+function found<T>(s: NodeStore<T>, slot: number): IntervalNode<T> | undefined {
+  if (slot === NIL) return undefined;
+  const handle = s.handles[slot];
+  s.cursor = handle;
+  s.cursorSlot = slot;
+  return handle;
 }

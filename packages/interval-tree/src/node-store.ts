@@ -42,6 +42,13 @@ export class NodeStore<T> {
   size = 0;
   /** Bumped by every insert, remove and clear so live iterators can notice. */
   version = 0;
+  /**
+   * The node last returned by iterFirst/iterNext and its slot, so that the
+   * usual `iterNext(node)` loop finds the slot without loading the handle
+   * (a cache miss per step on large trees). Cleared by every remove.
+   */
+  cursor: IntervalHandle<T> | undefined = undefined;
+  cursorSlot = NIL;
   private freeHead = NIL;
   private highWater = 0;
   private capacity: number;
