@@ -58,7 +58,7 @@ describe('explorer failure detection', () => {
       },
       { policy: 'random', runs: 3 },
     );
-    expect((res.failure?.error as RuntimeViolation).kind).toBe('lock-misuse');
+    expect((res.failure?.error as RuntimeViolation | undefined)?.kind).toBe('lock-misuse');
     expect(res.runs).toBe(1);
   });
 
@@ -71,7 +71,7 @@ describe('explorer failure detection', () => {
       },
       { policy: 'dfs' },
     );
-    expect((res.failure?.error as Error).message).toBe('orphan failed');
+    expect((res.failure?.error as Error | undefined)?.message).toBe('orphan failed');
   });
 
   it('an error the scenario observes through join does not fail the run', async () => {
@@ -107,7 +107,7 @@ describe('explorer failure detection', () => {
       },
       { policy: 'random', maxSteps: 50, runs: 1 },
     );
-    expect((res.failure?.error as RuntimeViolation).kind).toBe('livelock');
+    expect((res.failure?.error as RuntimeViolation | undefined)?.kind).toBe('livelock');
     expect(res.failure?.schedule).toMatch(/:max=50$/);
     await expect(
       replay(res.failure!.schedule, async () => {
@@ -124,7 +124,7 @@ describe('explorer failure detection', () => {
       await schedulePoint();
     };
     const res = await explore(scenario, { policy: 'dfs', determinism: true });
-    expect((res.failure?.error as RuntimeViolation).kind).toBe('nondeterminism');
+    expect((res.failure?.error as RuntimeViolation | undefined)?.kind).toBe('nondeterminism');
     await expect(checkDeterminism('dfs:0:-', scenario)).rejects.toMatchObject({
       kind: 'nondeterminism',
     });
