@@ -53,6 +53,21 @@ function primeReclaimOrder(s: MmuNotifierSubscriptions): void {
   fsReclaimRelease(GFP_KERNEL);
 }
 
+/**
+ * Turns the interval tree on. The kernel does it under mm_take_all_locks(), which waits out
+ * every invalidation in flight, so no start/end pair straddles the switch. Our callers need
+ * not hold the rmap locks around a pair, so instead the starts in flight are adopted as active
+ * ranges: the state they would have reached with the tree already on (an empty tree: counted,
+ * not frozen). An insert made before their end is then placed as "partially excluded".
+ */
+function adoptStarts(s: MmuNotifierSubscriptions): void {
+  s.lock.lock();
+  s.active += s.startsBeforeItree;
+  s.startsBeforeItree = 0;
+  s.itreeEnabled = true;
+  s.lock.unlock();
+}
+
 /** __mmu_notifier_register(): `sub` undefined turns the interval tree on. */
 function registerLocked(s: MmuNotifierSubscriptions, sub: MmuNotifier | undefined): void {
   s.mmapLock.assertWriteLocked();
@@ -67,7 +82,7 @@ function registerLocked(s: MmuNotifierSubscriptions, sub: MmuNotifier | undefine
   }
   primeReclaimOrder(s);
   if (!sub) {
-    s.itreeEnabled = true;
+    adoptStarts(s);
     return;
   }
   s.mmgrab(); // pairs with the mmdrop() in unregister() / the final put()

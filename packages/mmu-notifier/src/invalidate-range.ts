@@ -3,6 +3,7 @@ import { hlistEnd, hlistStart } from './classic-dispatch.js';
 import { MMU_NOTIFIER_RANGE_BLOCKABLE, type MmuNotifierRange } from './event.js';
 import { invEnd, itreeInvalidate } from './itree-invalidate.js';
 import type { MmuNotifierSubscriptions } from './subscriptions.js';
+import { violation } from './violation.js';
 
 // The public start/end entry points (the inline wrappers of include/linux/mmu_notifier.h
 // around __mmu_notifier_invalidate_range_start/end). Both hold the lockdep pseudo-lock
@@ -22,8 +23,21 @@ function startPasses(
     if (typeof ret !== 'number')
       return ret.then((r) => (r !== 0 || !s.listHead ? r : hlistStart(s, range)));
     if (ret !== 0) return ret;
+  } else {
+    s.startsBeforeItree++; // undone by the caller if a non-blockable start fails
   }
   return s.listHead ? hlistStart(s, range) : 0;
+}
+
+/** The end's counterpart of the interval pass while the tree is off. */
+function endBeforeItree(s: MmuNotifierSubscriptions): void {
+  if (s.startsBeforeItree === 0) {
+    violation(
+      'assertion',
+      'invalidateRangeEnd() without a matching successful invalidateRangeStart()',
+    );
+  }
+  s.startsBeforeItree--;
 }
 
 /** mmu_notifier_invalidate_range_start(): blockable; the result is ignored, as the kernel's is. */
@@ -66,11 +80,14 @@ export function invalidateStartNonblock(
 ): number {
   s.checkRange(range);
   range.flags &= ~MMU_NOTIFIER_RANGE_BLOCKABLE;
+  const itreeOn = s.itreeEnabled;
   s.startMap.acquire();
   try {
     // Non-blockable callbacks cannot return a Promise (they are refused as violations), so
-    // the passes complete synchronously.
-    return startPasses(s, range) as number;
+    // the passes complete synchronously and the tree cannot be switched on meanwhile.
+    const ret = startPasses(s, range) as number;
+    if (ret !== 0 && !itreeOn) s.startsBeforeItree--;
+    return ret;
   } finally {
     s.startMap.release();
   }
@@ -89,6 +106,7 @@ export function invalidateEnd(s: MmuNotifierSubscriptions, range: MmuNotifierRan
   }
   try {
     if (s.itreeEnabled) invEnd(s);
+    else endBeforeItree(s);
     if (s.listHead) pending = hlistEnd(s, range);
   } catch (e) {
     s.startMap.release();

@@ -1,4 +1,4 @@
-import { inNonBlock, nonBlockEnd, nonBlockStart } from '@hmmkit/runtime';
+import { inNonBlock, mightSleep, nonBlockEnd, nonBlockStart } from '@hmmkit/runtime';
 import { deferredApply } from './deferred-list.js';
 import type { MmuNotifierRange } from './event.js';
 import type { MmuIntervalNotifier } from './interval-notifier.js';
@@ -85,9 +85,14 @@ function callInvalidate(
   }
 }
 
-/** A Promise from a callback of a non-blockable range cannot be waited for: report it. */
+/**
+ * A Promise from a callback of a non-blockable range cannot be waited for: waiting would be a
+ * sleep. Called inside the non-blockable section, so the runtime's own might_sleep() check
+ * reports it (and fails an explorer run even if the caller catches it).
+ */
 export function refusePromise(ret: unknown, what: string): never {
   if (ret instanceof Promise) ret.catch(() => undefined);
+  mightSleep(`waiting for the Promise returned by ${what}`);
   violation(
     'sleep-in-nonblock',
     `${what} returned ${ret instanceof Promise ? 'a Promise' : String(ret)} in a non-blockable range (inNonBlock=${inNonBlock()})`,

@@ -59,7 +59,8 @@ export class MmuNotifierSubscriptions implements MmuNotifierMm {
   // The classic list is walked without `lock`, inside an `srcu` read section; unlink keeps
   //                            the unlinked entry's `hnext` so a concurrent walk continues.
   // `wq` is woken by the last end (seq made even) for readBegin() and remove() sleepers.
-  // `hasItree` is written once, under the mmap write lock, before the first insert.
+  // `hasItree` is written once, under the mmap write lock and `lock`, before the first
+  //                            insert; the starts in flight at that moment become active.
 
   /** @internal subscriptions->lock */
   readonly lock = new SpinLock('mmu_notifier_subscriptions.lock');
@@ -75,6 +76,8 @@ export class MmuNotifierSubscriptions implements MmuNotifierMm {
   readonly wq = new WaitQueue('mmu_notifier_subscriptions.wq');
   /** @internal subscriptions->has_itree */
   itreeEnabled = false;
+  /** @internal starts made while the tree was off that have no end yet (see adoptStarts()). */
+  startsBeforeItree = 0;
   /** @internal subscriptions->list: classic subscribers, newest first (hlist_add_head). */
   listHead: MmuNotifier | undefined = undefined;
   /** @internal the notifier SRCU (the kernel's file-static `srcu`). */
