@@ -43,13 +43,22 @@ import { checkInteger } from './validate.js';
 import type { VmFault } from './vm-fault.js';
 import type { Vma } from './vma.js';
 
-export async function handleMmFault(mm: Mm, addr: number, flags: number): Promise<number> {
+/**
+ * handle_mm_fault() after the caller's VMA lookup and access check; `force` skips the
+ * access check (GUP with FOLL_FORCE, which checked VM_MAY* itself).
+ */
+export async function handleMmFault(
+  mm: Mm,
+  addr: number,
+  flags: number,
+  force = false,
+): Promise<number> {
   mm.mmapLock.assertHeld();
   checkInteger('addr', addr);
   checkInteger('flags', flags);
   const vma = mm.vmaLookup(addr);
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
-  if (vma === undefined || !vma.permits(write)) return VM_FAULT_SIGSEGV;
+  if (vma === undefined || !(force || vma.permits(write))) return VM_FAULT_SIGSEGV;
   return handlePteFault(mm, vma, Math.floor(addr / PAGE_SIZE) * PAGE_SIZE, flags);
 }
 

@@ -131,7 +131,7 @@ async function gupOne(
   if (vma === undefined || !vmaAllows(vma, write, (gupFlags & FOLL_FORCE) !== 0))
     return new KernelError('EFAULT', `no VMA allowing this access at ${addr}`);
   for (;;) {
-    const pfn = followPage(mm, addr, write, pin);
+    const pfn = followPage(mm, addr, write, pin, (gupFlags & FOLL_FORCE) !== 0);
     if (pfn === -2) return new KernelError('EFAULT', `special mapping at ${addr} has no page`);
     if (pfn >= 0) {
       if (pin && gupFlags & FOLL_LONGTERM && mm.memory.flags[pfn]! & PG_ZONE_DEVICE)
@@ -145,11 +145,8 @@ async function gupOne(
       return undefined;
     }
     const unshare = pfn === -3 ? FAULT_FLAG_UNSHARE : 0;
-    const ret = await handleMmFault(
-      mm,
-      addr,
-      FAULT_FLAG_REMOTE | unshare | (write ? FAULT_FLAG_WRITE : 0),
-    );
+    const faultFlags = FAULT_FLAG_REMOTE | unshare | (write ? FAULT_FLAG_WRITE : 0);
+    const ret = await handleMmFault(mm, addr, faultFlags, (gupFlags & FOLL_FORCE) !== 0);
     if (ret & VM_FAULT_ERROR)
       return ret & VM_FAULT_OOM
         ? new KernelError('ENOMEM', `out of memory at ${addr}`)
@@ -159,17 +156,25 @@ async function gupOne(
 
 /**
  * follow_page_pte(): the pfn to grab, -1 to fault, -2 for a special PTE (no page), -3 when a
- * pin must unshare a shared anon page first.
+ * pin must unshare a shared anon page first. A forced write may follow a read-only PTE of
+ * an exclusive anon page, the copy FOLL_FORCE made (can_follow_write_pte).
  */
-function followPage(mm: Mm, addr: number, write: boolean, pin: boolean): number {
+function followPage(mm: Mm, addr: number, write: boolean, pin: boolean, force: boolean): number {
   const slot = mm.pt.pteSlot(addr, false);
   if (slot < 0) return -1;
   const bits = mm.pt.bits[slot]!;
   if (!(bits & PTE_PRESENT) || bits & PTE_PROTNONE) return -1;
-  if (write && !(bits & PTE_WRITE)) return -1;
   const pfn = mm.pt.pfn[slot]!;
+  if (write && !(bits & PTE_WRITE) && !(force && forcedCopy(mm, bits, pfn))) return -1;
   if (bits & PTE_SPECIAL) return pfn === ZERO_PFN ? pfn : -2;
   const f = mm.memory.flags[pfn]!;
   if (pin && f & PG_ANON && !(f & PG_ANON_EXCLUSIVE)) return -3;
   return pfn;
+}
+
+function forcedCopy(mm: Mm, bits: number, pfn: number): boolean {
+  return (
+    !(bits & PTE_SPECIAL) &&
+    (mm.memory.flags[pfn]! & (PG_ANON | PG_ANON_EXCLUSIVE)) === (PG_ANON | PG_ANON_EXCLUSIVE)
+  );
 }
