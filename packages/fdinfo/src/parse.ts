@@ -12,30 +12,34 @@
  *   maps two IP blocks to `dec` and to `enc`. Any other repeated key keeps the first
  *   value (a strict parse reports it).
  * - Tolerant mode (default) skips malformed lines and never throws on a string input.
+ *
+ * The scanner parses every DRM fdinfo on every refresh, so the line loop works on
+ * indices into the text (no per-line regex, no split).
  */
+import { record, slot } from './records.js';
 import { type FdinfoIssue, FdinfoSyntaxError } from './syntax-error.js';
 import type { DrmEngineStats, DrmFdinfo, DrmMemoryStats, ParseFdinfoOptions } from './types.js';
 import { FREQ_UNITS, MEMORY_UNITS } from './units.js';
 
 type MemoryField = keyof DrmMemoryStats;
+type CounterField = 'busyNs' | 'cycles' | 'totalCycles';
 
-const MEMORY_PREFIXES: ReadonlyArray<readonly [string, MemoryField]> = [
-  ['drm-total-', 'total'],
-  ['drm-shared-', 'shared'],
-  ['drm-active-', 'active'],
-  ['drm-resident-', 'resident'],
-  ['drm-purgeable-', 'purgeable'],
-];
-
-const UINT_WITH_UNIT = /^(\d+)(?:[ \t]+(\S+))?[ \t]*$/;
 const WHITESPACE = /\s/;
+const TAB = 9;
+const SPACE = 32;
 
+/** Parser state for one text; `vs`..`ve` delimit the current value, `ds`..`de` its digits. */
 interface ParseState {
+  text: string;
   info: DrmFdinfo;
   issues: FdinfoIssue[] | undefined;
   lineNo: number;
-  line: string;
+  lineStart: number;
+  lineEnd: number;
+  vs: number;
+  ve: number;
   legacy: Map<string, number> | undefined;
+  seenDriver: boolean;
 }
 
 /**
@@ -53,39 +57,32 @@ export function parseFdinfo(text: string, opts?: ParseFdinfoOptions): DrmFdinfo 
   if (typeof text !== 'string') {
     throw new TypeError(`parseFdinfo: text must be a string, got ${describe(text)}`);
   }
-  const strict = readStrict(opts);
   const st: ParseState = {
-    info: emptyInfo(),
-    issues: strict ? [] : undefined,
+    text,
+    info: { driver: '', engines: record(), memory: record(), other: record() },
+    issues: readStrict(opts) ? [] : undefined,
     lineNo: 0,
-    line: '',
+    lineStart: 0,
+    lineEnd: 0,
+    vs: 0,
+    ve: 0,
     legacy: undefined,
+    seenDriver: false,
   };
-  let seenDriver = false;
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     st.lineNo++;
-    st.line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    st.lineStart = start;
+    st.lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     start = end + 1;
-    if (st.line.length === 0) continue;
-    if (parseLine(st)) seenDriver = true;
+    if (st.lineEnd > st.lineStart) parseLine(st);
   }
   if (st.issues !== undefined && st.issues.length > 0) throw new FdinfoSyntaxError(st.issues);
-  if (!seenDriver) return undefined;
+  if (!st.seenDriver) return undefined;
   applyLegacyMemory(st);
   return st.info;
-}
-
-/** Records have no prototype: hostile names such as `__proto__` stay plain keys. */
-function emptyInfo(): DrmFdinfo {
-  return {
-    driver: '',
-    engines: Object.create(null),
-    memory: Object.create(null),
-    other: Object.create(null),
-  };
 }
 
 function readStrict(opts: ParseFdinfoOptions | undefined): boolean {
@@ -99,128 +96,163 @@ function readStrict(opts: ParseFdinfoOptions | undefined): boolean {
   return opts.strict === true;
 }
 
-/** Returns true when the line was a valid drm-driver line. */
-function parseLine(st: ParseState): boolean {
-  const colon = st.line.indexOf(':');
-  if (colon <= 0) return issue(st, colon === 0 ? 'empty key' : 'no ":" delimiter');
-  const key = st.line.slice(0, colon);
-  const value = st.line
-    .slice(colon + 1)
-    .replace(/^[ \t]+/, '')
-    .replace(/[ \t]+$/, '');
+function parseLine(st: ParseState): void {
+  const { text } = st;
+  const colon = text.indexOf(':', st.lineStart);
+  if (colon < 0 || colon >= st.lineEnd) return issue(st, 'no ":" delimiter');
+  if (colon === st.lineStart) return issue(st, 'empty key');
+  const key = text.slice(st.lineStart, colon);
+  let vs = colon + 1;
+  let ve = st.lineEnd;
+  while (vs < ve && isBlank(text.charCodeAt(vs))) vs++;
+  while (ve > vs && isBlank(text.charCodeAt(ve - 1))) ve--;
+  st.vs = vs;
+  st.ve = ve;
   if (WHITESPACE.test(key)) {
-    keepOther(st, key, value);
+    keepOther(st, key);
     return issue(st, 'key contains whitespace');
   }
-  if (!key.startsWith('drm-')) return keepOther(st, key, value);
-  return parseDrmKey(st, key, value);
+  if (key.startsWith('drm-')) parseDrmKey(st, key);
+  else keepOther(st, key);
 }
 
-function parseDrmKey(st: ParseState, key: string, value: string): boolean {
-  switch (key) {
-    case 'drm-driver':
-      return setString(st, 'driver', value, st.info.driver !== '');
-    case 'drm-pdev':
-      return setString(st, 'pdev', value, st.info.pdev !== undefined);
-    case 'drm-client-name':
-      return setString(st, 'clientName', value, st.info.clientName !== undefined);
-    case 'drm-client-id':
-      return parseClientId(st, value);
-  }
-  if (key.startsWith('drm-engine-capacity-')) return parseCapacity(st, key.slice(20), value);
-  if (key.startsWith('drm-engine-')) return parseCounter(st, key.slice(11), value, 'busyNs');
-  if (key.startsWith('drm-total-cycles-')) {
-    return parseCounter(st, key.slice(17), value, 'totalCycles');
-  }
-  if (key.startsWith('drm-cycles-')) return parseCounter(st, key.slice(11), value, 'cycles');
-  if (key.startsWith('drm-maxfreq-')) return parseMaxFreq(st, key.slice(12), value);
-  if (key.startsWith('drm-memory-')) return parseLegacyMemory(st, key.slice(11), value);
-  for (const [prefix, field] of MEMORY_PREFIXES) {
-    if (key.startsWith(prefix)) return parseMemory(st, key.slice(prefix.length), value, field);
-  }
-  return keepOther(st, key, value);
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB;
 }
 
-function setString(
-  st: ParseState,
-  field: 'driver' | 'pdev' | 'clientName',
-  value: string,
-  duplicate: boolean,
-): boolean {
-  if (duplicate) return issue(st, `duplicate ${keyOf(st)}`);
-  if (value === '') return issue(st, `empty value for ${keyOf(st)}`);
-  st.info[field] = value;
-  return field === 'driver';
+/** Dispatches on the letter after `drm-`; longer prefixes are tested first. */
+function parseDrmKey(st: ParseState, key: string): void {
+  switch (key.charCodeAt(4)) {
+    case 100: // d
+      if (key === 'drm-driver') return setString(st, 'driver');
+      break;
+    case 112: // p
+      if (key === 'drm-pdev') return setString(st, 'pdev');
+      if (key.startsWith('drm-purgeable-')) return parseMemory(st, key.slice(14), 'purgeable');
+      break;
+    case 99: // c
+      if (key === 'drm-client-id') return parseClientId(st);
+      if (key === 'drm-client-name') return setString(st, 'clientName');
+      if (key.startsWith('drm-cycles-')) return parseCounter(st, key.slice(11), 'cycles');
+      break;
+    case 101: // e
+      if (key.startsWith('drm-engine-capacity-')) return parseCapacity(st, key.slice(20));
+      if (key.startsWith('drm-engine-')) return parseCounter(st, key.slice(11), 'busyNs');
+      break;
+    case 116: // t
+      if (key.startsWith('drm-total-cycles-'))
+        return parseCounter(st, key.slice(17), 'totalCycles');
+      if (key.startsWith('drm-total-')) return parseMemory(st, key.slice(10), 'total');
+      break;
+    case 109: // m
+      if (key.startsWith('drm-maxfreq-')) return parseMaxFreq(st, key.slice(12));
+      if (key.startsWith('drm-memory-')) return parseLegacyMemory(st, key.slice(11));
+      break;
+    case 115: // s
+      if (key.startsWith('drm-shared-')) return parseMemory(st, key.slice(11), 'shared');
+      break;
+    case 97: // a
+      if (key.startsWith('drm-active-')) return parseMemory(st, key.slice(11), 'active');
+      break;
+    case 114: // r
+      if (key.startsWith('drm-resident-')) return parseMemory(st, key.slice(13), 'resident');
+      break;
+  }
+  keepOther(st, key);
 }
 
-function parseClientId(st: ParseState, value: string): boolean {
+function value(st: ParseState): string {
+  return st.text.slice(st.vs, st.ve);
+}
+
+function setString(st: ParseState, field: 'driver' | 'pdev' | 'clientName'): void {
+  const dup = field === 'driver' ? st.seenDriver : st.info[field] !== undefined;
+  if (dup) return issue(st, `duplicate ${keyOf(st)}`);
+  if (st.vs === st.ve) return issue(st, `empty value for ${keyOf(st)}`);
+  st.info[field] = value(st);
+  if (field === 'driver') st.seenDriver = true;
+}
+
+/**
+ * Splits the value into digits and unit: returns the end of the leading digit run
+ * (== st.vs when there is none) and leaves the unit start in the second slot.
+ */
+function digits(st: ParseState): [number, string] {
+  const { text } = st;
+  let i = st.vs;
+  while (i < st.ve) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  let u = i;
+  if (u < st.ve && !isBlank(text.charCodeAt(u))) return [st.vs, '']; // "12x": not a number
+  while (u < st.ve && isBlank(text.charCodeAt(u))) u++;
+  return [i, text.slice(u, st.ve)];
+}
+
+function parseClientId(st: ParseState): void {
   if (st.info.clientId !== undefined) return issue(st, 'duplicate drm-client-id');
-  if (!/^\d+$/.test(value)) return issue(st, `drm-client-id is not an unsigned integer: ${value}`);
-  st.info.clientId = BigInt(value).toString();
-  return false;
+  const [end, unit] = digits(st);
+  if (end === st.vs || unit !== '')
+    return issue(st, `drm-client-id is not an unsigned integer: ${value(st)}`);
+  st.info.clientId = BigInt(value(st)).toString();
 }
 
-function parseCapacity(st: ParseState, name: string, value: string): boolean {
+function parseCapacity(st: ParseState, name: string): void {
   if (name === '') return issue(st, 'empty engine name');
-  if (!/^\d+$/.test(value)) return issue(st, `capacity is not an unsigned integer: ${value}`);
-  const n = Number(value);
-  if (n === 0 || !Number.isSafeInteger(n)) return issue(st, `capacity out of range: ${value}`);
+  const [end, unit] = digits(st);
+  if (end === st.vs || unit !== '')
+    return issue(st, `capacity is not an unsigned integer: ${value(st)}`);
+  const n = Number(value(st));
+  if (n === 0 || !Number.isSafeInteger(n)) return issue(st, `capacity out of range: ${value(st)}`);
   const e = engine(st, name);
   if (e.capacity !== undefined) return issue(st, `duplicate capacity for engine ${name}`);
   e.capacity = n;
-  return false;
 }
 
-function parseCounter(
-  st: ParseState,
-  name: string,
-  value: string,
-  field: 'busyNs' | 'cycles' | 'totalCycles',
-): boolean {
+function parseCounter(st: ParseState, name: string, field: CounterField): void {
   if (name === '') return issue(st, 'empty engine name');
-  const m = UINT_WITH_UNIT.exec(value);
-  const unit = m?.[2];
-  const unitOk = field === 'busyNs' ? unit === undefined || unit === 'ns' : unit === undefined;
-  if (m === null || !unitOk) return issue(st, `bad counter value: ${value}`);
+  const [end, unit] = digits(st);
+  const unitOk = unit === '' || (unit === 'ns' && field === 'busyNs');
+  if (end === st.vs || !unitOk) return issue(st, `bad counter value: ${value(st)}`);
   const e = engine(st, name);
   const prev = e[field];
   if (field === 'totalCycles' && prev !== undefined) {
     return issue(st, `duplicate total-cycles for engine ${name}`);
   }
-  e[field] = (prev ?? 0n) + BigInt(m[1]!);
-  return false;
+  const n = BigInt(st.text.slice(st.vs, end));
+  e[field] = prev === undefined ? n : prev + n;
 }
 
-function parseMaxFreq(st: ParseState, name: string, value: string): boolean {
+function parseMaxFreq(st: ParseState, name: string): void {
   if (name === '') return issue(st, 'empty engine name');
-  const m = UINT_WITH_UNIT.exec(value);
-  const mult = m === null ? undefined : FREQ_UNITS[m[2] ?? 'Hz'];
-  const hz = m === null || mult === undefined ? Number.NaN : Number(m[1]) * mult;
-  if (!Number.isSafeInteger(hz)) return issue(st, `bad maxfreq value: ${value}`);
+  const [end, unit] = digits(st);
+  const mult = FREQ_UNITS[unit === '' ? 'Hz' : unit];
+  const hz =
+    end === st.vs || mult === undefined ? Number.NaN : Number(st.text.slice(st.vs, end)) * mult;
+  if (!Number.isSafeInteger(hz)) return issue(st, `bad maxfreq value: ${value(st)}`);
   const e = engine(st, name);
   if (e.maxFreqHz !== undefined) return issue(st, `duplicate maxfreq for engine ${name}`);
   e.maxFreqHz = hz;
-  return false;
 }
 
-function parseMemory(st: ParseState, region: string, value: string, field: MemoryField): boolean {
+function parseMemory(st: ParseState, region: string, field: MemoryField): void {
   if (region === '') return issue(st, 'empty region name');
-  const bytes = parseBytes(value);
-  if (bytes === undefined) return issue(st, `bad memory value: ${value}`);
+  const bytes = parseBytes(st);
+  if (bytes === undefined) return issue(st, `bad memory value: ${value(st)}`);
   const r = slot(st.info.memory, region);
   if (r[field] !== undefined) return issue(st, `duplicate ${field} for region ${region}`);
   r[field] = bytes;
-  return false;
 }
 
-function parseLegacyMemory(st: ParseState, region: string, value: string): boolean {
+function parseLegacyMemory(st: ParseState, region: string): void {
   if (region === '') return issue(st, 'empty region name');
-  const bytes = parseBytes(value);
-  if (bytes === undefined) return issue(st, `bad memory value: ${value}`);
+  const bytes = parseBytes(st);
+  if (bytes === undefined) return issue(st, `bad memory value: ${value(st)}`);
   st.legacy ??= new Map();
   if (st.legacy.has(region)) return issue(st, `duplicate drm-memory-${region}`);
   st.legacy.set(region, bytes);
-  return false;
 }
 
 /** drm-memory-<region> is an alias of drm-resident-<region>; an explicit resident line wins. */
@@ -232,12 +264,11 @@ function applyLegacyMemory(st: ParseState): void {
   }
 }
 
-function parseBytes(value: string): number | undefined {
-  const m = UINT_WITH_UNIT.exec(value);
-  if (m === null) return undefined;
-  const mult = MEMORY_UNITS[m[2] ?? ''];
-  if (mult === undefined) return undefined;
-  const n = Number(m[1]) * mult;
+function parseBytes(st: ParseState): number | undefined {
+  const [end, unit] = digits(st);
+  const mult = MEMORY_UNITS[unit];
+  if (end === st.vs || mult === undefined) return undefined;
+  const n = Number(st.text.slice(st.vs, end)) * mult;
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
@@ -245,40 +276,18 @@ function engine(st: ParseState, name: string): DrmEngineStats {
   return slot(st.info.engines, name);
 }
 
-/** The record's own entry for `name`, created empty when missing. */
-export function slot<T extends object>(rec: Record<string, T>, name: string): T {
-  let v = Object.hasOwn(rec, name) ? rec[name] : undefined;
-  if (v === undefined) {
-    v = {} as T;
-    Object.defineProperty(rec, name, {
-      value: v,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return v;
+function keepOther(st: ParseState, key: string): void {
+  if (st.info.other[key] === undefined) st.info.other[key] = value(st);
 }
 
-function keepOther(st: ParseState, key: string, value: string): false {
-  if (!Object.hasOwn(st.info.other, key)) {
-    Object.defineProperty(st.info.other, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return false;
-}
-
-function issue(st: ParseState, reason: string): false {
-  st.issues?.push({ line: st.lineNo, text: st.line.slice(0, 200), reason });
-  return false;
+function issue(st: ParseState, reason: string): void {
+  if (st.issues === undefined) return;
+  const text = st.text.slice(st.lineStart, Math.min(st.lineEnd, st.lineStart + 200));
+  st.issues.push({ line: st.lineNo, text, reason });
 }
 
 function keyOf(st: ParseState): string {
-  return st.line.slice(0, st.line.indexOf(':'));
+  return st.text.slice(st.lineStart, st.text.indexOf(':', st.lineStart));
 }
 
 /** Short description of a bad argument for error messages. */

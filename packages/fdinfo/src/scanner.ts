@@ -13,8 +13,8 @@
  * drm-driver is not a client (fd reused, device unplugged).
  *
  * Races are normal: a pid or fd listed a moment ago can be gone (ENOENT/ESRCH) and is
- * skipped; EACCES/EPERM is counted in stats.denied; nothing aborts the scan except an
- * unreadable root.
+ * skipped; EACCES/EPERM is counted in stats.denied (once per process for fd links, since
+ * the kernel's check is per task); nothing aborts the scan except an unreadable root.
  *
  * State (single-threaded use; no locking): `pids` maps pid -> {token, drm fds} from
  * the last discover(); `known` lists the DRM (pid, fd, device) triples refresh() reads.
@@ -213,7 +213,9 @@ export class DrmClientScanner {
       try {
         target = this.fs.readlink(base + name);
       } catch (e) {
-        this.count(e);
+        // proc_pid_readlink() checks ptrace access to the task, not the fd (proc_fd_access_allowed()):
+        // one denied link means every link of this process is denied, so stop here.
+        if (this.count(e) === 'denied') break;
         continue;
       }
       const fd = Number(name);

@@ -16,7 +16,7 @@
  * the previous sample counts from 0 for ns counters (amdgpu prints only engines that
  * have run); the cycles bases need both samples.
  */
-import { slot } from './parse.js';
+import { own, record, slot } from './records.js';
 import type { DrmClientSample, DrmEngineStats, DrmMemoryStats } from './types.js';
 
 /** How an engine's utilisation was computed. */
@@ -134,10 +134,9 @@ export function clientUsage(prev: DrmClientSample, cur: DrmClientSample): Client
   const intervalNs = cur.timestampNs - prev.timestampNs;
   if (intervalNs <= 0n)
     throw new RangeError(`clientUsage: cur is not later than prev (${intervalNs} ns)`);
-  const engines: Record<string, EngineUtilisation> = Object.create(null);
+  const engines = record<EngineUtilisation>();
   for (const [name, e] of Object.entries(cur.info.engines)) {
-    const p = Object.hasOwn(prev.info.engines, name) ? prev.info.engines[name] : undefined;
-    const u = engineUtilisation(p, e, intervalNs);
+    const u = engineUtilisation(own(prev.info.engines, name), e, intervalNs);
     if (u !== undefined) engines[name] = u;
   }
   return usageOf(cur, intervalNs, engines);
@@ -204,7 +203,7 @@ export class DrmUsageTracker {
       checkSample('sample', cur);
       const prevB = this.baselines.get(cur.key);
       const curB = new Map<string, Baseline>();
-      const engines: Record<string, EngineUtilisation> = Object.create(null);
+      const engines = record<EngineUtilisation>();
       let interval = 0n;
       for (const [name, e] of Object.entries(cur.info.engines)) {
         const b = prevB?.get(name);
@@ -236,13 +235,13 @@ export function usageByProcess(usages: readonly ClientUsage[]): ProcessUsage[] {
   for (const u of usages) {
     let p = byPid.get(u.pid);
     if (p === undefined) {
-      p = { pid: u.pid, clients: 0, engines: Object.create(null), memory: Object.create(null) };
+      p = { pid: u.pid, clients: 0, engines: record(), memory: record() };
       if (u.comm !== undefined) p.comm = u.comm;
       byPid.set(u.pid, p);
     }
     p.clients++;
     for (const [name, e] of Object.entries(u.engines))
-      p.engines[name] = (Object.hasOwn(p.engines, name) ? p.engines[name]! : 0) + e.utilisation;
+      p.engines[name] = (p.engines[name] ?? 0) + e.utilisation;
     addMemory(p.memory, u.memory);
   }
   return [...byPid.values()];

@@ -194,6 +194,25 @@ describe('scanner robustness', () => {
     expect(scanner.stats).toMatchObject({ denied: 1, vanished: 1, errors: 1 });
   });
 
+  it('stops reading the fd links of a process after the first EACCES (the check is per task)', () => {
+    writeSyntheticProcfs(root, handTree());
+    const calls: string[] = [];
+    const hardened: ProcFs = {
+      ...nodeProcFs,
+      readlink(path) {
+        if (path.includes('/300/fd/')) {
+          calls.push(path);
+          throw Object.assign(new Error('denied'), { code: 'EACCES' });
+        }
+        return nodeProcFs.readlink(path);
+      },
+    };
+    const scanner = new DrmClientScanner({ procRoot: root, fs: hardened });
+    expect(scanner.discover().map((c) => c.key)).toEqual(['0000:00:02.0/8', '0000:00:02.0/7']);
+    expect(calls).toHaveLength(1);
+    expect(scanner.stats.denied).toBe(1);
+  });
+
   it('ignores non-numeric entries and fd names in the root', async () => {
     writeSyntheticProcfs(root, handTree());
     fs.mkdirSync(`${root}/self`);

@@ -1,0 +1,162 @@
+/*
+ * Discovery and refresh cost of DrmClientScanner against the naive scanner, in the same run.
+ *
+ *   real /proc:  550 idle `sleep` children of this process, each holding N extra fds
+ *                (this machine has no GPU: the walk over fd dirs and links is what is timed)
+ *   synthetic:   550 processes x N fds under /dev/shm, with DRM clients from DRIVER_SAMPLES
+ *
+ * cold  = a fresh scanner (no cache), as scanClients() does: one full walk.
+ * warm  = one long-lived scanner's discover() (cache on, full walk every 10th pass,
+ *         averaged over 20 passes so the full passes are included).
+ * Run: pnpm bench   (or: node --conditions=@hmmkit/source --import tsx bench/discovery.ts)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { DrmClientScanner, generateProcesses, writeSyntheticProcfs } from '../src/index.js';
+import { naiveRefresh, naiveScan } from './naive-scanner.js';
+
+const PROCS = 550;
+const SIZES = (process.env.FDINFO_BENCH_SIZES ?? '10,50,200').split(',').map(Number);
+const ROUNDS = 5;
+
+function ms(fn: () => unknown, reps = 1): number {
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < reps; i++) fn();
+  return Number(process.hrtime.bigint() - t) / 1e6 / reps;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+interface Row {
+  tree: string;
+  fds: number;
+  naive: number;
+  cold: number;
+  warm: number;
+  clients: number;
+}
+
+/** Alternates naive / cold / warm over ROUNDS and keeps the medians. */
+function measure(tree: string, fds: number, root: string): Row {
+  const warmScanner = new DrmClientScanner({ procRoot: root });
+  warmScanner.discover();
+  const naive: number[] = [];
+  const cold: number[] = [];
+  const warm: number[] = [];
+  let clients = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    naive.push(ms(() => naiveScan(root)));
+    cold.push(
+      ms(
+        () => (clients = new DrmClientScanner({ procRoot: root, cache: false }).discover().length),
+      ),
+    );
+    warm.push(ms(() => warmScanner.discover(), 20));
+  }
+  return { tree, fds, naive: median(naive), cold: median(cold), warm: median(warm), clients };
+}
+
+async function spawnIdle(n: number, extraFds: number): Promise<ChildProcess[]> {
+  const fds: number[] = [];
+  for (let i = 0; i < extraFds; i++) fds.push(fs.openSync('/dev/null', 'r'));
+  const kids: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < n; i++)
+      kids.push(spawn('sleep', ['3600'], { stdio: ['ignore', 'ignore', 'ignore', ...fds] }));
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  return kids;
+}
+
+function killAll(kids: readonly ChildProcess[]): void {
+  for (const k of kids) {
+    if (k.pid !== undefined && k.exitCode === null) {
+      try {
+        process.kill(k.pid, 'SIGKILL');
+      } catch {}
+    }
+  }
+}
+
+async function realProc(rows: Row[]): Promise<void> {
+  for (const n of SIZES) {
+    const kids = await spawnIdle(PROCS, n);
+    const stop = () => killAll(kids);
+    process.once('SIGINT', stop);
+    try {
+      rows.push(measure('real /proc', n, '/proc'));
+    } finally {
+      stop();
+      process.off('SIGINT', stop);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function synthetic(rows: Row[], refresh: string[]): void {
+  const base = fs.existsSync('/dev/shm') ? '/dev/shm' : '/tmp';
+  for (const n of SIZES) {
+    const root = fs.mkdtempSync(`${base}/fdinfo-bench-`);
+    try {
+      writeSyntheticProcfs(
+        root,
+        generateProcesses({ seed: n, processes: PROCS, fdsPerProcess: n, drmClients: 60 }),
+      );
+      const t0 = Date.now();
+      while (Date.now() - t0 < 200) {} // age the tree past the racy-timestamp window
+      rows.push(measure('synthetic tmpfs', n, root));
+      if (n === SIZES[0]) refresh.push(...refreshRow(root));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }
+}
+
+function refreshRow(root: string): string[] {
+  const scanner = new DrmClientScanner({ procRoot: root });
+  scanner.discover();
+  const paths = naiveScan(root).map((c) => `${root}/${c.pid}/fdinfo/${c.fd}`);
+  const naive: number[] = [];
+  const ours: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    naive.push(ms(() => naiveRefresh(paths), 200));
+    ours.push(ms(() => scanner.refresh(), 200));
+  }
+  const [a, b] = [median(naive), median(ours)];
+  return [
+    `| refresh, ${paths.length} known DRM fdinfo files (${scanner.stats.clients} clients) | ${a.toFixed(3)} | ${b.toFixed(3)} (${(a / b).toFixed(2)}x) | < 1 ms |`,
+  ];
+}
+
+function table(rows: Row[], refresh: string[]): string {
+  const lines = [
+    '| tree | fds/proc | naive ms | cold discover ms (ratio) | warm discover ms (ratio) | clients |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.tree} | ${r.fds} | ${r.naive.toFixed(2)} | ${r.cold.toFixed(2)} (${(r.naive / r.cold).toFixed(2)}x) | ${r.warm.toFixed(2)} (${(r.naive / r.warm).toFixed(2)}x) | ${r.clients} |`,
+    );
+  }
+  lines.push(
+    '',
+    '| operation | naive ms | DrmClientScanner ms (ratio) | target |',
+    '| --- | ---: | ---: | --- |',
+    ...refresh,
+  );
+  return lines.join('\n');
+}
+
+const rows: Row[] = [];
+const refresh: string[] = [];
+console.log(
+  `node ${process.version}, ${PROCS} processes, sizes ${SIZES.join('/')} fds, median of ${ROUNDS} rounds`,
+);
+await realProc(rows);
+synthetic(rows, refresh);
+console.log(table(rows, refresh));
