@@ -96,7 +96,7 @@ function readStrict(opts: ParseFdinfoOptions | undefined): boolean {
   return opts.strict === true;
 }
 
-function parseLine(st: ParseState): void {
+function parseLine(st: ParseState): undefined {
   const { text } = st;
   const colon = text.indexOf(':', st.lineStart);
   if (colon < 0 || colon >= st.lineEnd) return issue(st, 'no ":" delimiter');
@@ -121,7 +121,7 @@ function isBlank(c: number): boolean {
 }
 
 /** Dispatches on the letter after `drm-`; longer prefixes are tested first. */
-function parseDrmKey(st: ParseState, key: string): void {
+function parseDrmKey(st: ParseState, key: string): undefined {
   switch (key.charCodeAt(4)) {
     case 100: // d
       if (key === 'drm-driver') return setString(st, 'driver');
@@ -165,7 +165,7 @@ function value(st: ParseState): string {
   return st.text.slice(st.vs, st.ve);
 }
 
-function setString(st: ParseState, field: 'driver' | 'pdev' | 'clientName'): void {
+function setString(st: ParseState, field: 'driver' | 'pdev' | 'clientName'): undefined {
   const dup = field === 'driver' ? st.seenDriver : st.info[field] !== undefined;
   if (dup) return issue(st, `duplicate ${keyOf(st)}`);
   if (st.vs === st.ve) return issue(st, `empty value for ${keyOf(st)}`);
@@ -191,7 +191,7 @@ function digits(st: ParseState): [number, string] {
   return [i, text.slice(u, st.ve)];
 }
 
-function parseClientId(st: ParseState): void {
+function parseClientId(st: ParseState): undefined {
   if (st.info.clientId !== undefined) return issue(st, 'duplicate drm-client-id');
   const [end, unit] = digits(st);
   if (end === st.vs || unit !== '')
@@ -199,7 +199,7 @@ function parseClientId(st: ParseState): void {
   st.info.clientId = BigInt(value(st)).toString();
 }
 
-function parseCapacity(st: ParseState, name: string): void {
+function parseCapacity(st: ParseState, name: string): undefined {
   if (name === '') return issue(st, 'empty engine name');
   const [end, unit] = digits(st);
   if (end === st.vs || unit !== '')
@@ -211,7 +211,7 @@ function parseCapacity(st: ParseState, name: string): void {
   e.capacity = n;
 }
 
-function parseCounter(st: ParseState, name: string, field: CounterField): void {
+function parseCounter(st: ParseState, name: string, field: CounterField): undefined {
   if (name === '') return issue(st, 'empty engine name');
   const [end, unit] = digits(st);
   const unitOk = unit === '' || (unit === 'ns' && field === 'busyNs');
@@ -225,7 +225,7 @@ function parseCounter(st: ParseState, name: string, field: CounterField): void {
   e[field] = prev === undefined ? n : prev + n;
 }
 
-function parseMaxFreq(st: ParseState, name: string): void {
+function parseMaxFreq(st: ParseState, name: string): undefined {
   if (name === '') return issue(st, 'empty engine name');
   const [end, unit] = digits(st);
   const mult = FREQ_UNITS[unit === '' ? 'Hz' : unit];
@@ -237,7 +237,7 @@ function parseMaxFreq(st: ParseState, name: string): void {
   e.maxFreqHz = hz;
 }
 
-function parseMemory(st: ParseState, region: string, field: MemoryField): void {
+function parseMemory(st: ParseState, region: string, field: MemoryField): undefined {
   if (region === '') return issue(st, 'empty region name');
   const bytes = parseBytes(st);
   if (bytes === undefined) return issue(st, `bad memory value: ${value(st)}`);
@@ -246,7 +246,7 @@ function parseMemory(st: ParseState, region: string, field: MemoryField): void {
   r[field] = bytes;
 }
 
-function parseLegacyMemory(st: ParseState, region: string): void {
+function parseLegacyMemory(st: ParseState, region: string): undefined {
   if (region === '') return issue(st, 'empty region name');
   const bytes = parseBytes(st);
   if (bytes === undefined) return issue(st, `bad memory value: ${value(st)}`);
@@ -256,7 +256,7 @@ function parseLegacyMemory(st: ParseState, region: string): void {
 }
 
 /** drm-memory-<region> is an alias of drm-resident-<region>; an explicit resident line wins. */
-function applyLegacyMemory(st: ParseState): void {
+function applyLegacyMemory(st: ParseState): undefined {
   if (st.legacy === undefined) return;
   for (const [region, bytes] of st.legacy) {
     const r = slot(st.info.memory, region);
@@ -276,11 +276,11 @@ function engine(st: ParseState, name: string): DrmEngineStats {
   return slot(st.info.engines, name);
 }
 
-function keepOther(st: ParseState, key: string): void {
+function keepOther(st: ParseState, key: string): undefined {
   if (st.info.other[key] === undefined) st.info.other[key] = value(st);
 }
 
-function issue(st: ParseState, reason: string): void {
+function issue(st: ParseState, reason: string): undefined {
   if (st.issues === undefined) return;
   const text = st.text.slice(st.lineStart, Math.min(st.lineEnd, st.lineStart + 200));
   st.issues.push({ line: st.lineNo, text, reason });
