@@ -1,1 +1,23 @@
-export {};
+export { KernelError } from '@hmmkit/runtime';
+export {
+  HMM_PFN_DMA_MAPPED,
+  HMM_PFN_ERROR,
+  HMM_PFN_FLAGS,
+  HMM_PFN_FLAGS_SHIFT,
+  HMM_PFN_INOUT_FLAGS,
+  HMM_PFN_ORDER_MASK,
+  HMM_PFN_P2PDMA,
+  HMM_PFN_P2PDMA_BUS,
+  HMM_PFN_REQ_FAULT,
+  HMM_PFN_REQ_WRITE,
+  HMM_PFN_VALID,
+  HMM_PFN_WRITE,
+  HmmPfns,
+  hmmPfnGet,
+  hmmPfnSet,
+  hmmPfnToMapOrder,
+  hmmPfnToPage,
+  hmmPfnToPhys,
+} from './pfn.js';
+export type { HmmRange } from './range.js';
+export { hmmRangeFault } from './range-fault.js';
