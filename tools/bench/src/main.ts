@@ -1,7 +1,8 @@
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { canMeasureHeap } from './measure.js';
 import { printSize } from './report.js';
-import { type Options, runSize } from './run-size.js';
+import { bestOf, type Options, runSize } from './run-size.js';
 import type { Structure } from './structure.js';
 import { FlattenTree } from './structures/flatten.js';
 import { HmmkitTree } from './structures/hmmkit.js';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'mixed-budget-ms': { type: 'string', default: '1500' },
     sample: { type: 'string', default: '200' },
     seed: { type: 'string', default: '1' },
+    repeat: { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -39,7 +41,8 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     'usage: pnpm --filter @hmmkit/bench bench [-- --sizes 1e3,1e4,1e5,1e6] [--queries N]\n' +
-      '  [--mixed N] [--query-budget-ms MS] [--mixed-budget-ms MS] [--sample N] [--seed N]',
+      '  [--mixed N] [--query-budget-ms MS] [--mixed-budget-ms MS] [--sample N] [--seed N]\n' +
+      '  [--repeat N]  (run each size N times, keep the best figure of each cell)',
   );
   process.exit(0);
 }
@@ -51,6 +54,7 @@ function count(name: string, text: string): number {
   return v;
 }
 
+const repeat = count('repeat', values.repeat);
 const sizes = values.sizes.split(',').map((t) => count('sizes', t.trim()));
 const options: Options = {
   queries: count('queries', values.queries),
@@ -63,12 +67,26 @@ const options: Options = {
 
 console.log('## Interval trees: @hmmkit/interval-tree against npm peers\n');
 console.log(
-  `node ${process.version}, ${options.queries} queries (budget ${options.queryBudgetMs} ms), ` +
+  `node ${process.version}, best of ${repeat} run(s), ${options.queries} queries (budget ${options.queryBudgetMs} ms), ` +
     `${options.mixedOps} mixed ops (budget ${options.mixedBudgetMs} ms), seed ${options.seed}`,
+);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (${cpus().length} CPUs)`,
 );
 if (!canMeasureHeap) console.log('(no --expose-gc: retained heap not measured)');
 
 // Warm every structure's code paths before anything is timed.
 runSize(2000, FACTORIES, { ...options, queries: 5000, mixedOps: 5000 });
 
-for (const n of sizes) printSize(n, runSize(n, FACTORIES, options), options.sample, canMeasureHeap);
+for (const n of sizes) {
+  let rows = runSize(n, FACTORIES, options);
+  for (let r = 1; r < repeat; r++) rows = bestOf(rows, runSize(n, FACTORIES, options));
+  printSize(n, rows, options.sample, canMeasureHeap);
+}
+console.log(
+  `\nload average at end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -100,3 +100,26 @@ function sameIds(a: number[], b: number[]): boolean {
 }
 
 function noop(): void {}
+
+const faster = (a: Rate | undefined, b: Rate | undefined) =>
+  a && b && b.opsPerSec > a.opsPerSec ? b : (a ?? b);
+
+/** Merges two runs of the same size: the best rate of each cell, any wrong answer kept. */
+export function bestOf(a: Row[], b: Row[]): Row[] {
+  return a.map((x, i) => {
+    const y = b[i]!;
+    const bytes = [x.bytesPerInterval, y.bytesPerInterval].filter((v) => v !== undefined);
+    const row: Row = {
+      name: x.name,
+      kind: x.kind,
+      mismatches: Math.max(x.mismatches, y.mismatches),
+      mixedMismatch: x.mixedMismatch || y.mixedMismatch,
+    };
+    if (bytes.length > 0) row.bytesPerInterval = Math.min(...bytes);
+    for (const col of ['insert', 'query', 'remove', 'mixed'] as const) {
+      const best = faster(x[col], y[col]);
+      if (best) row[col] = best;
+    }
+    return row;
+  });
+}
