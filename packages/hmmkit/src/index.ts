@@ -1,1 +1,3 @@
-export {};
+export { type Scenario, scenarios } from './scenarios/index.js';
+export { MirrorDriver, type MirrorFaultPath } from './scenarios/mirror-driver.js';
+export { type ChromeTraceEvent, toChromeTrace } from './trace-export.js';
