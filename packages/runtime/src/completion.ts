@@ -53,7 +53,7 @@ export class Completion {
    * @throws RuntimeViolation on might_sleep violations.
    */
   async waitForCompletion(): Promise<void> {
-    rt.mightSleep(`wait_for_completion(${this.name})`);
+    rt.mightSleep('wait_for_completion', this.name);
     if (rt.explore) await rt.yield();
     while (this.#done === 0) {
       const w = rt.block(`completion ${this.name}`);

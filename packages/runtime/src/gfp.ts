@@ -73,7 +73,7 @@ export function mightAlloc(gfp: number): void {
   checkGfp('mightAlloc', gfp);
   fsReclaimAcquire(gfp);
   fsReclaimRelease(gfp);
-  if (gfp & __GFP_DIRECT_RECLAIM) rt.mightSleep(`allocation with gfp=0x${gfp.toString(16)}`);
+  if (gfp & __GFP_DIRECT_RECLAIM) rt.mightSleep('allocation with gfp', `0x${gfp.toString(16)}`);
 }
 
 /**

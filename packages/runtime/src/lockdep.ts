@@ -77,7 +77,12 @@ export function lockdepAcquire(
 /** lock_release(): removes the innermost entry for `instance`; false if it was not held. */
 export function lockdepRelease(instance: object): boolean {
   const held = rt.current.held;
-  for (let i = held.length - 1; i >= 0; i--) {
+  const top = held.length - 1;
+  if (top >= 0 && held[top]!.instance === instance) {
+    held.pop();
+    return true;
+  }
+  for (let i = top - 1; i >= 0; i--) {
     if (held[i]!.instance === instance) {
       held.splice(i, 1);
       return true;

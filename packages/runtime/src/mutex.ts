@@ -3,6 +3,8 @@ import { rt } from './runtime.js';
 import type { TaskState, Wait } from './task.js';
 import { checkInt, checkName } from './validate.js';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
  * A sleeping lock with a single owner. Mirrors struct mutex (kernel/locking/mutex.c).
  *
@@ -47,7 +49,16 @@ export class Mutex {
    * `reclaim-under-lock` on a lockdep cycle.
    */
   lock(): Promise<void> {
-    return this.#lock(this.#cls);
+    if (this.#owner !== undefined || rt.explore) return this.#lock(this.#cls);
+    // Uncontended, default scheduler: no park, no async frame; errors still reject.
+    try {
+      rt.mightSleep('mutex_lock', this.name);
+      lockdepAcquire(this.#cls, this, EXCLUSIVE, false);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.#owner = rt.current;
+    return RESOLVED;
   }
 
   /**
@@ -60,7 +71,7 @@ export class Mutex {
   }
 
   async #lock(cls: LockClass): Promise<void> {
-    rt.mightSleep(`mutex_lock(${this.name})`);
+    rt.mightSleep('mutex_lock', this.name);
     if (rt.explore) await rt.yield();
     const me = rt.current;
     lockdepAcquire(cls, this, EXCLUSIVE, false);

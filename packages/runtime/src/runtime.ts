@@ -56,6 +56,8 @@ export class Runtime {
   ended = false;
   readonly hooks: RunHooks | undefined;
   #switchPending = false;
+  /** The task an explore point already chose, switched to at the next dispatch. */
+  #forced: TaskState | undefined;
   readonly #dispatch = (): void => this.dispatch();
 
   constructor(hooks?: RunHooks, lockdep = true) {
@@ -118,27 +120,59 @@ export class Runtime {
 
   /** cond_resched(): FIFO yields only to waiting tasks; explore lets the policy choose. */
   yield(): Promise<void> {
-    if (!this.explore && this.runq.length === 0) return RESOLVED;
+    if (this.hooks) return this.#explorePoint(this.hooks);
+    if (this.runq.length === 0) return RESOLVED;
+    return this.#park();
+  }
+
+  #park(): Promise<void> {
     const w = this.block('yield');
     this.wake(w);
     return w.promise;
   }
 
-  /** might_sleep(): the current context must allow sleeping. */
-  mightSleep(what: string): void {
+  /**
+   * A scheduling point of an explorer run, decided at once: the yielding task joins the
+   * run queue and the policy picks. If it picks the yielding task, nothing parks (the
+   * common case under dfs and pct); otherwise the switch to the chosen task happens in
+   * the usual dispatch microtask, so code after this call still runs as this task.
+   */
+  #explorePoint(hooks: RunHooks): Promise<void> {
+    const cur = this.current;
+    if (this.hasFailure || this.ended) return this.#park();
+    cur.state = RUNNABLE;
+    this.runq.push(cur);
+    const next = this.#choose(hooks, cur, true);
+    if (next === cur) {
+      cur.state = RUNNING;
+      return RESOLVED;
+    }
+    const w = new Wait(cur, 'yield', undefined);
+    w.ready = true;
+    cur.ready.push(w);
+    this.#forced = next;
+    this.requestSwitch();
+    return w.promise;
+  }
+
+  /**
+   * might_sleep(): the current context must allow sleeping. `op(arg)` names the
+   * operation in the report; the message is built only on failure (hot path).
+   */
+  mightSleep(op: string, arg?: string): void {
     const t = this.current;
+    if (t.preempt === 0 && t.nonBlock === 0) return;
+    const what = arg === undefined ? op : `${op}(${arg})`;
     if (t.preempt > 0) {
       throw this.violation(
         'sleep-in-atomic',
         `sleeping function called from invalid context: ${what} in task ${t} with preempt_count=${t.preempt}${heldList(t)}`,
       );
     }
-    if (t.nonBlock > 0) {
-      throw this.violation(
-        'sleep-in-nonblock',
-        `${what} may sleep in task ${t} inside a non-blockable section (non_block_count=${t.nonBlock})${heldList(t)}`,
-      );
-    }
+    throw this.violation(
+      'sleep-in-nonblock',
+      `${what} may sleep in task ${t} inside a non-blockable section (non_block_count=${t.nonBlock})${heldList(t)}`,
+    );
   }
 
   /** Builds a violation and, in an explorer run, records it as the run's failure. */
@@ -190,21 +224,28 @@ export class Runtime {
     if (!this.hasFailure && n === 0 && this.tasks.some((t) => t.state !== DONE)) {
       this.violation('deadlock', deadlockReport(this.tasks));
     }
-    if (!this.hasFailure && n > 0 && ++this.steps > hooks.maxSteps) {
+    const forced = this.#forced;
+    this.#forced = undefined;
+    const next = this.hasFailure
+      ? undefined
+      : (forced ?? (n > 0 ? this.#choose(hooks, prev, prev.state === RUNNABLE) : undefined));
+    if (next === undefined) this.end();
+    else this.#switchTo(next);
+  }
+
+  /** One scheduling step: the policy picks among the run queue, which loses the pick. */
+  #choose(hooks: RunHooks, prev: TaskState, yielding: boolean): TaskState | undefined {
+    const runq = this.runq;
+    if (++this.steps > hooks.maxSteps) {
       this.violation('livelock', `run exceeded maxSteps=${hooks.maxSteps} scheduling steps`);
+      return undefined;
     }
-    if (this.hasFailure || n === 0) {
-      this.end();
-      return;
-    }
-    const yielding = prev.state === RUNNABLE;
-    let idx = yielding ? this.runq.indexOf(prev) : 0;
-    if (hooks.signature)
-      hooks.signature.push(`${this.steps}:${this.runq.map((t) => t.id).join(',')}`);
-    if (n > 1) idx = hooks.policy.choose(this.runq, idx, prev, yielding);
-    const next = this.runq[idx]!;
-    this.runq.splice(idx, 1);
-    this.#switchTo(next);
+    let idx = yielding ? runq.indexOf(prev) : 0;
+    if (hooks.signature) hooks.signature.push(`${this.steps}:${runq.map((t) => t.id).join(',')}`);
+    if (runq.length > 1) idx = hooks.policy.choose(runq, idx, prev, yielding);
+    const next = runq[idx]!;
+    runq.splice(idx, 1);
+    return next;
   }
 
   #switchTo(next: TaskState): void {
@@ -214,12 +255,10 @@ export class Runtime {
     if (sink) emit(next.id, 'sched', 'switch', { from: prev.id, to: next.id });
     else tick();
     const ready = next.ready;
-    for (let i = 0; i < ready.length; i++) {
-      const w = ready[i]!;
+    for (let w = ready.pop(); w !== undefined; w = ready.pop()) {
       if (w.error === undefined) w.resolve();
       else w.reject(w.error);
     }
-    ready.length = 0;
   }
 
   finish(t: TaskState, value: unknown, failed: boolean, error: unknown): void {
@@ -300,7 +339,7 @@ async function join(t: TaskState): Promise<unknown> {
   const me = r.current;
   t.joined = true;
   if (t === me) throw new KernelError('EDEADLK', `join: task ${t} cannot join itself`);
-  r.mightSleep(`join(${t})`);
+  r.mightSleep('join', t.name);
   if (r.explore) await r.yield();
   if (t.state !== DONE) {
     const w = r.block(`join(${t})`, () => t);

@@ -91,7 +91,7 @@ export class RwSemaphore {
   }
 
   async #down(cls: LockClass, write: boolean): Promise<void> {
-    rt.mightSleep(`${write ? 'down_write' : 'down_read'}(${this.name})`);
+    rt.mightSleep(write ? 'down_write' : 'down_read', this.name);
     if (rt.explore) await rt.yield();
     const me = rt.current;
     lockdepAcquire(cls, this, write ? EXCLUSIVE : SHARED, false);

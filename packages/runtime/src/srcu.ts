@@ -91,7 +91,7 @@ export class Srcu {
    * section of this SRCU, `lock-order` on a lockdep cycle.
    */
   async synchronize(): Promise<void> {
-    rt.mightSleep(`synchronize_srcu(${this.name})`);
+    rt.mightSleep('synchronize_srcu', this.name);
     const me = rt.current;
     if (findHeld(me, this)) {
       throw rt.violation(
@@ -130,7 +130,7 @@ export class Srcu {
    * @throws RuntimeViolation on might_sleep violations.
    */
   async barrier(): Promise<void> {
-    rt.mightSleep(`srcu_barrier(${this.name})`);
+    rt.mightSleep('srcu_barrier', this.name);
     if (rt.explore) await rt.yield();
     const target = this.#queued;
     while (this.#invoked < target) {

@@ -39,7 +39,7 @@ export class WaitQueue {
    */
   async waitEvent(cond: () => boolean): Promise<void> {
     checkFunction('WaitQueue.waitEvent', 'cond', cond);
-    rt.mightSleep(`wait_event(${this.name})`);
+    rt.mightSleep('wait_event', this.name);
     if (rt.explore) await rt.yield();
     while (!cond()) {
       const w = rt.block(`wait_event(${this.name})`);
