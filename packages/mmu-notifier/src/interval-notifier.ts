@@ -60,7 +60,7 @@ export class MmuIntervalNotifier {
   /** @internal */
   settledSeq = -1;
 
-  /** @internal use `MmuNotifierSubscriptions.insertInterval()`. */
+  /** Not for direct use: subscriptions are created by `MmuNotifierSubscriptions.insertInterval()`. */
   constructor(
     subs: MmuNotifierSubscriptions,
     start: number,

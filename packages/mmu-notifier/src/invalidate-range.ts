@@ -1,4 +1,4 @@
-import { mightSleep } from '@hmmkit/runtime';
+import { mightSleep, trace } from '@hmmkit/runtime';
 import { hlistEnd, hlistStart } from './classic-dispatch.js';
 import { MMU_NOTIFIER_RANGE_BLOCKABLE, type MmuNotifierRange } from './event.js';
 import { invEnd, itreeInvalidate } from './itree-invalidate.js';
@@ -12,6 +12,11 @@ import { violation } from './violation.js';
 // reclaim-capable allocation under such a lock is reported.
 
 const DONE: Promise<void> = Promise.resolve();
+
+/** A tracepoint per pass; the event's args are the range itself (no allocation). */
+function traceRange(name: string, range: MmuNotifierRange): void {
+  trace('mmu_notifier', name, range as unknown as Record<string, unknown>);
+}
 
 /** __mmu_notifier_invalidate_range_start(): interval pass first; its failure skips the classic pass. */
 function startPasses(
@@ -48,6 +53,7 @@ export function invalidateStartBlockable(
   let ret: number | Promise<number>;
   try {
     s.checkRange(range);
+    traceRange('invalidate_range_start', range);
     mightSleep('mmu_notifier_invalidate_range_start');
     range.flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
     s.startMap.acquire();
@@ -79,6 +85,7 @@ export function invalidateStartNonblock(
   range: MmuNotifierRange,
 ): number {
   s.checkRange(range);
+  traceRange('invalidate_range_start_nonblock', range);
   range.flags &= ~MMU_NOTIFIER_RANGE_BLOCKABLE;
   const itreeOn = s.itreeEnabled;
   s.startMap.acquire();
@@ -98,6 +105,7 @@ export function invalidateEnd(s: MmuNotifierSubscriptions, range: MmuNotifierRan
   let pending: Promise<void> | undefined;
   try {
     s.checkRange(range);
+    traceRange('invalidate_range_end', range);
     if ((range.flags & MMU_NOTIFIER_RANGE_BLOCKABLE) !== 0)
       mightSleep('mmu_notifier_invalidate_range_end');
     s.startMap.acquire();

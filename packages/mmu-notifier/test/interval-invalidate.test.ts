@@ -1,4 +1,4 @@
-import { Mutex } from '@hmmkit/runtime';
+import { Mutex, setTraceSink, type TraceEvent } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import { MmuNotifierEvent, MmuNotifierSubscriptions } from '../src/index.js';
 import { type Call, PAGE, rangeOf, recordingOps } from './helpers.js';
@@ -137,5 +137,28 @@ describe('the invalidation pass', () => {
     await subs.invalidateRangeStart(r);
     expect(calls).toEqual(['a', 'itree:b']);
     await subs.invalidateRangeEnd(r);
+  });
+
+  it('emits a trace event for each start and end', async () => {
+    const subs = new MmuNotifierSubscriptions();
+    const events: TraceEvent[] = [];
+    setTraceSink((e) => events.push(e));
+    try {
+      const r = rangeOf(subs, 0, PAGE);
+      await subs.invalidateRangeStart(r);
+      await subs.invalidateRangeEnd(r);
+      expect(subs.invalidateRangeStartNonblock(r)).toBe(0);
+      await subs.invalidateRangeEnd(r);
+    } finally {
+      setTraceSink(undefined);
+    }
+    const mine = events.filter((e) => e.kind === 'mmu_notifier');
+    expect(mine.map((e) => e.name)).toEqual([
+      'invalidate_range_start',
+      'invalidate_range_end',
+      'invalidate_range_start_nonblock',
+      'invalidate_range_end',
+    ]);
+    expect(mine[0]?.args?.start).toBe(0);
   });
 });
