@@ -61,8 +61,26 @@ function instant(e: TraceEvent): ChromeTraceEvent {
     pid: PID,
     tid: e.task,
   };
-  if (e.args !== undefined) r.args = e.args;
+  if (e.args !== undefined) r.args = plainArgs(e.args);
   return r;
+}
+
+/** Event args as JSON-safe values: objects (an Mm, a range) become a short label. */
+function plainArgs(args: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) out[k] = plainValue(v);
+  return out;
+}
+
+function plainValue(v: unknown): unknown {
+  if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+    return v;
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'object') {
+    const id = (v as { id?: unknown }).id;
+    return `${v.constructor?.name ?? 'object'}${typeof id === 'number' ? ` ${id}` : ''}`;
+  }
+  return String(v);
 }
 
 function childId(e: TraceEvent): number {
