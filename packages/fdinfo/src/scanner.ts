@@ -65,6 +65,10 @@ interface DrmFdRef {
   pid: number;
   fd: number;
   device: string;
+  path: string;
+  /** Bytes of the last read and their parse: an unchanged file is not parsed again. */
+  lastBytes: Buffer | undefined;
+  lastInfo: DrmFdinfo | undefined;
 }
 
 interface PidEntry {
@@ -219,10 +223,15 @@ export class DrmClientScanner {
         continue;
       }
       const fd = Number(name);
-      if (isDrmDevice(target) && Number.isSafeInteger(fd)) drm.push({ pid, fd, device: target });
+      if (isDrmDevice(target) && Number.isSafeInteger(fd)) drm.push(this.ref(pid, fd, target));
     }
     drm.sort((a, b) => a.fd - b.fd);
     return drm;
+  }
+
+  private ref(pid: number, fd: number, device: string): DrmFdRef {
+    const path = `${this.procRoot}/${pid}/fdinfo/${fd}`;
+    return { pid, fd, device, path, lastBytes: undefined, lastInfo: undefined };
   }
 
   /** Reads every known DRM fd's fdinfo and groups holders by client key. */
@@ -256,7 +265,7 @@ export class DrmClientScanner {
   ): { info: DrmFdinfo; timestampNs: bigint } | undefined | 'vanished' {
     let n: number;
     try {
-      n = this.fs.readInto(`${this.procRoot}/${ref.pid}/fdinfo/${ref.fd}`, this.buf);
+      n = this.fs.readInto(ref.path, this.buf);
     } catch (e) {
       return this.count(e) === 'vanished' ? 'vanished' : undefined;
     }
@@ -265,8 +274,12 @@ export class DrmClientScanner {
       this.stats.truncated++;
       n = this.buf.lastIndexOf(10, n - 1) + 1; // keep whole lines only
     }
-    const info = parseFdinfo(this.buf.toString('utf8', 0, n));
-    return info === undefined ? undefined : { info, timestampNs };
+    const bytes = this.buf.subarray(0, n);
+    if (ref.lastBytes === undefined || !bytes.equals(ref.lastBytes)) {
+      ref.lastBytes = Buffer.from(bytes);
+      ref.lastInfo = parseFdinfo(bytes.toString('utf8'));
+    }
+    return ref.lastInfo === undefined ? undefined : { info: ref.lastInfo, timestampNs };
   }
 
   private readComm(pid: number): string | undefined {

@@ -65,6 +65,7 @@ export interface DrmClientSample {
   comm?: string;
   /** Where the fd link points (`/dev/dri/renderD128`). */
   device: string;
+  /** Parsed fdinfo; shared with later samples while the file is unchanged, so treat it as read-only. */
   info: DrmFdinfo;
   /** Monotonic time (process.hrtime.bigint) at which `info` was read. */
   timestampNs: bigint;
