@@ -11,7 +11,7 @@
  * Locking: the VMA list and every field are changed under the mmap_lock held for write and
  * read under it held for read.
  */
-import { PAGE_SIZE, VM_READ, VM_SHARED, VM_WRITE } from './constants.js';
+import { PAGE_SIZE, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './constants.js';
 import type { MemFile } from './mem-file.js';
 
 /** One mapping of an address space. Mirrors struct vm_area_struct. */
@@ -54,9 +54,15 @@ export class Vma {
     return addr >= this.start && addr < this.end ? addr : -1;
   }
 
-  /** Whether the VMA allows the access (vma_permits / access_error). */
+  /**
+   * Whether a CPU access is allowed (access_error in arch/x86/mm/fault.c): a store needs
+   * VM_WRITE, a load any of VM_READ/VM_WRITE/VM_EXEC (vma_is_accessible), as x86 cannot
+   * map a page write-only.
+   */
   permits(write: boolean): boolean {
-    return write ? (this.flags & VM_WRITE) !== 0 : (this.flags & VM_READ) !== 0;
+    return write
+      ? (this.flags & VM_WRITE) !== 0
+      : (this.flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
   }
 
   /** A copy covering [start, end) of this VMA, sharing the file and anon_vma chain. */

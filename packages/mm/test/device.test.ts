@@ -1,0 +1,218 @@
+import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
+import { describe, expect, it } from 'vitest';
+import {
+  assertInvariants,
+  FAULT_FLAG_WRITE,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  Mm,
+  PhysicalMemory,
+  PROT_READ,
+  PROT_WRITE,
+  PteKind,
+  ptepClearFlush,
+  restoreExclusivePteLocked,
+  setPteAt,
+  swpBits,
+  VM_FAULT_SIGBUS,
+  type VmFault,
+} from '../src/index.js';
+import { fill, kindAt, pfnAt, recordNotifiers } from './helpers.js';
+
+const RW = PROT_READ | PROT_WRITE;
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+
+/** Installs a device-exclusive entry for the page at `a`, the way make_device_exclusive does. */
+async function makeExclusive(mm: Mm, a: number): Promise<number> {
+  const pfn = pfnAt(mm, a);
+  const range = await mm.invalidateStart(MmuNotifierEvent.EXCLUSIVE, a, a + 4096, 'me');
+  mm.ptl.lock();
+  ptepClearFlush(mm, a);
+  setPteAt(mm, a, pfn, swpBits(PteKind.DEVICE_EXCLUSIVE, false));
+  mm.ptl.unlock();
+  await mm.notifiers.invalidateRangeEnd(range);
+  return pfn;
+}
+
+/** Moves the page at `a` to a device page, the way migrate_vma does (simplified). */
+async function toDevice(mm: Mm, a: number, devPfn: number): Promise<void> {
+  const memory = mm.memory;
+  const src = pfnAt(mm, a);
+  memory.zoneDevicePageInit(devPfn);
+  memory.copyPage(devPfn, src);
+  memory.mapping[devPfn] = memory.mapping[src]!;
+  memory.index[devPfn] = memory.index[src]!;
+  const range = await mm.invalidateStart(MmuNotifierEvent.MIGRATE, a, a + 4096, 'dev');
+  mm.ptl.lock();
+  ptepClearFlush(mm, a);
+  setPteAt(mm, a, devPfn, swpBits(PteKind.DEVICE_PRIVATE, true));
+  memory.mapcount[src]!--;
+  memory.mapcount[devPfn]!++;
+  mm.ptl.unlock();
+  await mm.notifiers.invalidateRangeEnd(range);
+  memory.putPage(src);
+  memory.unlockPage(devPfn);
+}
+
+describe('device-private entries', () => {
+  it('a CPU fault without a migrateToRam hook is a SIGBUS with a clear message', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const pgmap = memory.registerDevicePages({ nrPages: 4, owner: 'dev', type: 'private' });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(4096, 3));
+    await toDevice(mm, a, pgmap.firstPfn);
+    assertInvariants(memory);
+    await mm.mmapLock.downRead();
+    expect(await mm.handleMmFault(a, 0)).toBe(VM_FAULT_SIGBUS);
+    mm.mmapLock.upRead();
+    await expect(mm.read(a, 1)).rejects.toThrow(/SIGBUS.*migrateToRam/);
+    await expect(mm.getUserPages(a, 1, 0)).rejects.toMatchObject({ code: 'EFAULT' });
+  });
+
+  it('a CPU fault calls the pagemap migrateToRam hook with the fault descriptor', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const seen: VmFault[] = [];
+    const pgmap = memory.registerDevicePages({
+      nrPages: 4,
+      owner: 'dev',
+      type: 'private',
+      ops: {
+        migrateToRam(vmf) {
+          seen.push(vmf);
+          const m = vmf.mm.memory;
+          const dst = m.allocPage();
+          m.copyPage(dst, vmf.pfn);
+          m.flags[dst] = m.flags[vmf.pfn]! & ~0x20;
+          m.mapping[dst] = m.mapping[vmf.pfn]!;
+          m.index[dst] = m.index[vmf.pfn]!;
+          vmf.mm.ptl.lock();
+          setPteAt(vmf.mm, vmf.address, dst, 0x1 | 0x2 | 0x8);
+          m.mapcount[dst] = 1;
+          m.mapcount[vmf.pfn]!--;
+          vmf.mm.ptl.unlock();
+          m.putPage(vmf.pfn);
+          return 0;
+        },
+      },
+    });
+    const freed: number[] = [];
+    pgmap.ops.pageFree = (pfn) => freed.push(pfn);
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(4096, 3));
+    await toDevice(mm, a, pgmap.firstPfn);
+    expect((await mm.read(a, 2))[1]).toBe(3);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      address: a,
+      kind: PteKind.DEVICE_PRIVATE,
+      pfn: pgmap.firstPfn,
+    });
+    expect(freed).toEqual([pgmap.firstPfn]);
+    expect(kindAt(mm, a)).toBe(PteKind.PRESENT);
+    assertInvariants(memory);
+    await mm.exit();
+    expect(memory.freePages).toBe(16);
+  });
+
+  it('fork shares device-private entries read-only; exit releases the device page', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const pgmap = memory.registerDevicePages({ nrPages: 2, owner: 'dev', type: 'private' });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(1, 1));
+    await toDevice(mm, a, pgmap.firstPfn);
+    const child = await mm.fork();
+    expect(memory.mapcount[pgmap.firstPfn]).toBe(2);
+    assertInvariants(memory);
+    await child.exit();
+    await mm.exit();
+    expect(memory.refcount[pgmap.firstPfn]).toBe(0);
+    assertInvariants(memory);
+  });
+
+  it('validates device registration', () => {
+    const memory = new PhysicalMemory({ pages: 4 });
+    expect(() => memory.registerDevicePages({ nrPages: 0, owner: 1, type: 'private' })).toThrow(
+      /nrPages/,
+    );
+    expect(() =>
+      memory.registerDevicePages({ nrPages: 1, owner: 1, type: 'x' as 'private' }),
+    ).toThrow(/type/);
+    expect(() => memory.zoneDevicePageInit(1)).toThrow(/not a device page/);
+  });
+});
+
+describe('device-exclusive entries', () => {
+  it('a CPU fault without the restoreExclusive hook is a SIGBUS', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(1, 1));
+    await makeExclusive(mm, a);
+    assertInvariants(memory);
+    await expect(mm.write(a, fill(1, 2))).rejects.toThrow(/SIGBUS.*restoreExclusive/);
+  });
+
+  it('the installed hook runs and can restore the PTE with restoreExclusivePteLocked', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(1, 1));
+    const log = await recordNotifiers(mm, a);
+    memory.deviceExclusiveOps = {
+      async restoreExclusive(vmf) {
+        const range = await vmf.mm.invalidateStart(
+          MmuNotifierEvent.CLEAR,
+          vmf.address,
+          vmf.address + 4096,
+        );
+        vmf.mm.ptl.lock();
+        restoreExclusivePteLocked(vmf.mm, vmf.address);
+        vmf.mm.ptl.unlock();
+        await vmf.mm.notifiers.invalidateRangeEnd(range);
+        return 0;
+      },
+    };
+    await makeExclusive(mm, a);
+    await mm.write(a, fill(1, 2));
+    expect(log.filter((r) => r.op === 'start').map((r) => [r.event, r.owner])).toEqual([
+      [MmuNotifierEvent.EXCLUSIVE, 'me'],
+      [MmuNotifierEvent.CLEAR, undefined],
+    ]);
+    expect((await mm.read(a, 1))[0]).toBe(2);
+    assertInvariants(memory);
+  });
+
+  it('fork restores the parent entry first, so the child never inherits exclusivity', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(1, 1));
+    await makeExclusive(mm, a);
+    const child = await mm.fork();
+    expect(kindAt(mm, a)).toBe(PteKind.PRESENT);
+    expect(kindAt(child, a)).toBe(PteKind.PRESENT);
+    expect((await child.read(a, 1))[0]).toBe(1);
+    await child.write(a, fill(1, 5));
+    expect((await mm.read(a, 1))[0]).toBe(1);
+    assertInvariants(memory);
+  });
+
+  it('restoreExclusivePteLocked needs the PTL and a device-exclusive entry', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(1, 1));
+    expect(() => restoreExclusivePteLocked(mm, a)).toThrow();
+    mm.ptl.lock();
+    expect(() => restoreExclusivePteLocked(mm, a)).toThrow(/no device-exclusive entry/);
+    expect(() => setPteAt(mm, a + 1, 1, 1)).toThrow(/page-aligned/);
+    expect(() => setPteAt(mm, a, 1, 0x10000)).toThrow(/16-bit/);
+    mm.ptl.unlock();
+    await mm.mmapLock.downRead();
+    expect(await mm.handleMmFault(a, FAULT_FLAG_WRITE)).toBe(0);
+    mm.mmapLock.upRead();
+  });
+});
