@@ -1,3 +1,3 @@
 import { hmmkitConfig } from '@hmmkit/vitest-config';
 
-export default hmmkitConfig();
+export default hmmkitConfig({ setupFiles: ['test/setup.ts'] });

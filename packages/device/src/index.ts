@@ -1,1 +1,18 @@
-export {};
+export { KernelError } from '@hmmkit/runtime';
+export type { DeviceJob, DmaOp } from './command-queue.js';
+export { CommandQueue } from './command-queue.js';
+export {
+  accessPerms,
+  DEVICE_PTE_ATOMIC,
+  DEVICE_PTE_PERMS,
+  DEVICE_PTE_READ,
+  DEVICE_PTE_WRITE,
+  type DeviceAccess,
+} from './constants.js';
+export { DeviceContext, type DevicePte, type StaleCheckMode } from './context.js';
+export { Device, type DeviceOptions } from './device.js';
+export { DevicePageTable } from './device-page-table.js';
+export type { DeviceFault, DeviceFaultHandler } from './fault-queue.js';
+export { DmaFence } from './fence.js';
+export { type CpuView, type StaleAccess, StaleTranslationError } from './stale-check.js';
+export { DeviceTlb } from './tlb.js';

@@ -1,0 +1,374 @@
+/**
+ * One client of the device (a struct drm_file with its GPU VM; test_hmm's struct dmirror):
+ * its device page table, its TLB, the process address space it mirrors, its command queues
+ * and its busy time per engine.
+ *
+ * The DMA path per page: TLB -> page table -> fault to the driver when the entry is absent
+ * or lacks the permission (the handler runs in the device's fault task; the access is then
+ * replayed) -> stale-translation check -> copy into or out of the frame.
+ *
+ * Locking: the page table and TLB are written by the driver under its own update lock (the
+ * one its invalidate callback takes) and read by DMA without a lock, as the hardware does.
+ * A correct invalidate callback: take the lock, mmu_interval_set_seq(), unmap(), flushTlb(),
+ * unlock, return true, all before the CPU changes its page table.
+ */
+import { type Mm, PAGE_SIZE, PG_ZONE_DEVICE, type PhysicalMemory } from '@hmmkit/mm';
+import { KernelError, trace } from '@hmmkit/runtime';
+import { CommandQueue, type DmaOp } from './command-queue.js';
+import {
+  DEVICE_PTE_PERMS,
+  DEVICE_PTE_READ,
+  DEVICE_PTE_WRITE,
+  type DeviceAccess,
+} from './constants.js';
+import { DevicePageTable, entryPerms, entryPfn } from './device-page-table.js';
+import type { FaultQueue } from './fault-queue.js';
+import type { Scheduler } from './scheduler.js';
+import { type StaleAccess, StaleChecker, StaleTranslationError } from './stale-check.js';
+import { DeviceTlb } from './tlb.js';
+import { checkAddr, checkBytes, checkInt, checkName, checkPageAddr, invalid } from './validate.js';
+
+/** What the device reports on a stale access: throw (default), only record, or skip the check. */
+export type StaleCheckMode = 'throw' | 'record' | 'off';
+
+/** A device page-table entry as read back by {@link DeviceContext.entryAt}. */
+export interface DevicePte {
+  pfn: number;
+  perms: number;
+}
+
+/** The device-wide pieces a context uses (internal to the package). */
+export interface DeviceShared {
+  readonly name: string;
+  readonly memory: PhysicalMemory;
+  readonly scheduler: Scheduler;
+  readonly faults: FaultQueue;
+  readonly staleCheck: StaleCheckMode;
+  readonly maxFaultRetries: number;
+  readonly tlbEntries: number;
+  readonly violations: StaleAccess[];
+}
+
+const MAX_DMA = 2 ** 30;
+const ACCESS_NAMES: DeviceAccess[] = [
+  'read',
+  'read',
+  'write',
+  'write',
+  'atomic',
+  'atomic',
+  'atomic',
+  'atomic',
+];
+let lastClientId = 0;
+
+/** One client's device address space. Created by Device.open(). */
+export class DeviceContext {
+  /** drm-client-id: from one counter shared by every device, never reused (drm_file_alloc). */
+  readonly clientId: string;
+  /** drm-client-name (DRM_IOCTL_SET_CLIENT_NAME), if set. */
+  clientName: string | undefined;
+  /** The device page table (read it; program it through map()/unmap()). */
+  readonly pageTable = new DevicePageTable();
+  /** The device TLB of this address space (one ASID / VMID / PASID). */
+  readonly tlb: DeviceTlb;
+  /** Faults this client raised (each delivered or coalesced with one already queued). */
+  faults = 0;
+  /** Pages mapped from system RAM, from device memory. */
+  #systemPages = 0;
+  #devicePages = 0;
+  readonly #retired: Float64Array;
+  readonly #checker: StaleChecker;
+  readonly #scratch = new Uint8Array(4);
+  #closed = false;
+
+  constructor(
+    readonly device: DeviceShared,
+    /** The process address space this context mirrors (undefined: none, no CPU check). */
+    readonly mm: Mm | undefined,
+  ) {
+    this.clientId = String(++lastClientId);
+    this.tlb = new DeviceTlb(device.tlbEntries);
+    this.#retired = new Float64Array(device.scheduler.engines.length);
+    this.#checker = new StaleChecker(device.memory, mm);
+  }
+
+  /** Whether close() ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Throws EINVAL when the client is closed (every entry point calls it). */
+  assertOpen(fn: string): void {
+    if (this.#closed) throw new KernelError('EINVAL', `${fn}: client ${this.clientId} is closed`);
+  }
+
+  // ---- page table, driver side ---------------------------------------------------------
+
+  /**
+   * Programs the device PTE for page `va`: `pfn` with `perms` (READ implied). Does not touch
+   * the TLB: after changing or removing a translation the driver flushes.
+   * Mirrors a driver's PTE update (dmirror_do_fault's xa_store, amdgpu_vm_update_range).
+   * **Locking**: the driver's update lock; never sleeps.
+   * @throws KernelError EINVAL on an unaligned va, an unknown pfn or bad perms.
+   */
+  map(va: number, pfn: number, perms: number): void {
+    const fn = 'DeviceContext.map';
+    this.assertOpen(fn);
+    checkPageAddr(fn, 'va', va);
+    if (typeof pfn !== 'number' || !this.device.memory.validPfn(pfn))
+      throw invalid(fn, 'pfn', 'a pfn of this memory', pfn);
+    checkInt(fn, 'perms', perms, 0, DEVICE_PTE_PERMS);
+    const old = this.pageTable.set(va / PAGE_SIZE, pfn, perms);
+    if (old !== 0) this.#account(entryPfn(old), -1);
+    this.#account(pfn, 1);
+  }
+
+  /**
+   * Clears the device PTEs in [start, end) (page aligned); returns how many were set. The
+   * TLB keeps what it cached until flushTlb().
+   * Mirrors dmirror_do_update's xa_erase loop / amdgpu_vm_update_range(unmap).
+   * **Locking**: the driver's update lock; never sleeps; may run from an invalidate callback.
+   * @throws KernelError EINVAL on unaligned or inverted bounds.
+   */
+  unmap(start: number, end: number): number {
+    const fn = 'DeviceContext.unmap';
+    this.#checkRange(fn, start, end);
+    return this.pageTable.clear(start / PAGE_SIZE, end / PAGE_SIZE, this.#onClear);
+  }
+
+  /**
+   * Flushes the TLB for [start, end) (page aligned). Mirrors a driver's TLB invalidation
+   * (amdgpu_gmc_flush_gpu_tlb, nvkm_vmm_flush, iommu flush for a PASID).
+   * **Locking**: the driver's update lock; never sleeps; may run from an invalidate callback.
+   * @throws KernelError EINVAL on unaligned or inverted bounds.
+   */
+  flushTlb(start: number, end: number): void {
+    const fn = 'DeviceContext.flushTlb';
+    this.#checkRange(fn, start, end);
+    this.tlb.flushRange(start / PAGE_SIZE, end / PAGE_SIZE);
+    trace('device', 'tlb-flush', { device: this.device.name, client: this.clientId, start, end });
+  }
+
+  /** Flushes the whole TLB of this client. Same contract as flushTlb(). */
+  flushTlbAll(): void {
+    this.assertOpen('DeviceContext.flushTlbAll');
+    this.tlb.flushAll();
+    trace('device', 'tlb-flush', { device: this.device.name, client: this.clientId });
+  }
+
+  /**
+   * The page-table entry for page `va` (not the TLB's), or undefined.
+   * @throws KernelError EINVAL on a bad address.
+   */
+  entryAt(va: number): DevicePte | undefined {
+    const e = this.pageTable.get(
+      Math.floor(checkAddr('DeviceContext.entryAt', 'va', va) / PAGE_SIZE),
+    );
+    return e === 0 ? undefined : { pfn: entryPfn(e), perms: entryPerms(e) };
+  }
+
+  // ---- DMA, device side ----------------------------------------------------------------
+
+  /**
+   * The device reads `length` bytes at `va` through its translations, faulting to the driver
+   * where it must. Takes no virtual time (a job's ops do).
+   * **Context**: may sleep (faults).
+   * @throws KernelError EINVAL on bad arguments or a closed client; EFAULT on an
+   * unrecoverable fault; StaleTranslationError when the translation used is stale.
+   * @example
+   * const bytes = await ctx.dmaRead(addr, 4096);
+   */
+  async dmaRead(va: number, length: number): Promise<Uint8Array> {
+    const fn = 'DeviceContext.dmaRead';
+    this.assertOpen(fn);
+    checkAddr(fn, 'va', va);
+    checkInt(fn, 'length', length, 0, MAX_DMA);
+    const out = new Uint8Array(length);
+    await this.#dma(va, out, 0, length, DEVICE_PTE_READ);
+    return out;
+  }
+
+  /**
+   * The device writes `data` at `va` through its translations. Same contract as dmaRead().
+   * @throws KernelError EINVAL, EFAULT; StaleTranslationError.
+   */
+  async dmaWrite(va: number, data: Uint8Array): Promise<void> {
+    const fn = 'DeviceContext.dmaWrite';
+    this.assertOpen(fn);
+    checkAddr(fn, 'va', va);
+    checkBytes(fn, 'data', data);
+    await this.#dma(va, data, 0, data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
+  }
+
+  /**
+   * Device atomic fetch-and-add on the little-endian u32 at `va` (4-byte aligned); needs
+   * DEVICE_PTE_ATOMIC (device-exclusive or device memory). Returns the old value.
+   * @throws KernelError EINVAL (misaligned), EFAULT; StaleTranslationError.
+   */
+  async dmaAtomicAdd(va: number, addend: number): Promise<number> {
+    const fn = 'DeviceContext.dmaAtomicAdd';
+    this.assertOpen(fn);
+    checkAddr(fn, 'va', va);
+    if (va % 4 !== 0) throw invalid(fn, 'va', '4-byte aligned', va);
+    checkInt(fn, 'addend', addend, 0, 0xffffffff);
+    const pfn = await this.#translateOrFault(Math.floor(va / PAGE_SIZE), DEVICE_PTE_PERMS);
+    const off = va % PAGE_SIZE;
+    const mem = this.device.memory;
+    mem.readPage(pfn, off, this.#scratch, 0, 4);
+    const view = new DataView(this.#scratch.buffer);
+    const old = view.getUint32(0, true);
+    view.setUint32(0, (old + addend) >>> 0, true);
+    mem.writePage(pfn, off, this.#scratch, 0, 4);
+    return old;
+  }
+
+  /** Runs a job's ops (called by the scheduler when the job starts). */
+  async runOps(ops: readonly DmaOp[]): Promise<void> {
+    for (const o of ops) {
+      if (o.op === 'write')
+        await this.#dma(o.va, o.data, 0, o.data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
+      else {
+        const buf = new Uint8Array(o.length);
+        await this.#dma(o.src, buf, 0, o.length, DEVICE_PTE_READ);
+        await this.#dma(o.dst, buf, 0, o.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
+      }
+    }
+  }
+
+  async #dma(
+    va: number,
+    buf: Uint8Array,
+    from: number,
+    length: number,
+    need: number,
+  ): Promise<void> {
+    const mem = this.device.memory;
+    const write = (need & DEVICE_PTE_WRITE) !== 0;
+    let done = 0;
+    while (done < length) {
+      const addr = va + done;
+      const vpn = Math.floor(addr / PAGE_SIZE);
+      const off = addr - vpn * PAGE_SIZE;
+      const len = Math.min(PAGE_SIZE - off, length - done);
+      let pfn = this.#translate(vpn, need);
+      if (pfn < 0) pfn = await this.#translateOrFault(vpn, need);
+      else this.#check(vpn, pfn, need);
+      if (write) mem.writePage(pfn, off, buf, from + done, len);
+      else mem.readPage(pfn, off, buf, from + done, len);
+      done += len;
+    }
+  }
+
+  /** TLB, then page table; pfn, or -1 when the access must fault. Allocates nothing. */
+  #translate(vpn: number, need: number): number {
+    let e = this.tlb.lookup(vpn);
+    if (e !== 0 && (entryPerms(e) & need) !== need) {
+      this.tlb.drop(vpn);
+      e = 0;
+    }
+    if (e === 0) {
+      e = this.pageTable.get(vpn);
+      if (e === 0 || (entryPerms(e) & need) !== need) return -1;
+      this.tlb.fill(vpn, e);
+    }
+    return entryPfn(e);
+  }
+
+  async #translateOrFault(vpn: number, need: number): Promise<number> {
+    const access = ACCESS_NAMES[need]!;
+    for (let tries = 0; ; tries++) {
+      const pfn = this.#translate(vpn, need);
+      if (pfn >= 0) {
+        this.#check(vpn, pfn, need);
+        return pfn;
+      }
+      if (tries === this.device.maxFaultRetries)
+        throw new KernelError(
+          'EFAULT',
+          `${this.device.name}: ${access} fault at 0x${(vpn * PAGE_SIZE).toString(16)} not resolved after ${tries} retries`,
+        );
+      this.faults++;
+      await this.device.faults.raise(this, vpn * PAGE_SIZE, access);
+      this.assertOpen(`${this.device.name} DMA`);
+    }
+  }
+
+  #check(vpn: number, pfn: number, need: number): void {
+    if (this.device.staleCheck === 'off') return;
+    const va = vpn * PAGE_SIZE;
+    const reason = this.#checker.check(va, pfn, (need & DEVICE_PTE_WRITE) !== 0);
+    if (reason === undefined) return;
+    const a = {
+      device: this.device.name,
+      clientId: this.clientId,
+      va,
+      pfn,
+      access: ACCESS_NAMES[need]!,
+      reason,
+      cpu: this.#checker.cpuView(va),
+    };
+    this.device.violations.push(a);
+    trace('device', 'stale-access', { ...a });
+    if (this.device.staleCheck === 'throw') throw new StaleTranslationError(a);
+  }
+
+  // ---- queues, accounting, teardown ------------------------------------------------------
+
+  /**
+   * Creates an in-order command queue on engine class `engine`. Mirrors a context's
+   * scheduler entity (drm_sched_entity_init, amdgpu_ctx_init_entity).
+   * @throws KernelError EINVAL on an unknown engine or a closed client.
+   */
+  createQueue(engine: string): CommandQueue {
+    const fn = 'DeviceContext.createQueue';
+    this.assertOpen(fn);
+    checkName(fn, 'engine', engine);
+    const e = this.device.scheduler.engineIndex(engine);
+    if (e < 0) throw invalid(fn, 'engine', 'an engine of this device', engine);
+    return new CommandQueue(this, engine, this.device.scheduler, e);
+  }
+
+  /** Busy ns of this client on engine class index `e`, up to the device's now. */
+  busyNs(e: number): number {
+    return this.device.scheduler.busyNs(this, e, this.#retired[e]!);
+  }
+
+  /** Adds a retired job's engine time (called by the scheduler). */
+  retire(e: number, ns: number): void {
+    this.#retired[e]! += ns;
+  }
+
+  /** Bytes of system RAM and of device memory mapped in the device page table. */
+  get residentBytes(): { system: number; vram: number } {
+    return { system: this.#systemPages * PAGE_SIZE, vram: this.#devicePages * PAGE_SIZE };
+  }
+
+  /**
+   * Closes the client: lets the device finish this client's jobs, then drops every
+   * translation and flushes the TLB. Mirrors drm_release → postclose (amdgpu_vm_fini,
+   * dmirror_fops_release). Idempotent errors: a second close throws EINVAL.
+   * **Context**: may sleep.
+   */
+  async close(): Promise<void> {
+    this.assertOpen('DeviceContext.close');
+    await this.device.scheduler.runUntil(this.device.scheduler.lastEnd(this));
+    this.#closed = true;
+    this.pageTable.clear(0, Number.MAX_SAFE_INTEGER, this.#onClear);
+    this.tlb.flushAll();
+  }
+
+  readonly #onClear = (_vpn: number, entry: number): void => this.#account(entryPfn(entry), -1);
+
+  #account(pfn: number, delta: number): void {
+    if (this.device.memory.flags[pfn]! & PG_ZONE_DEVICE) this.#devicePages += delta;
+    else this.#systemPages += delta;
+  }
+
+  #checkRange(fn: string, start: number, end: number): void {
+    this.assertOpen(fn);
+    checkPageAddr(fn, 'start', start);
+    checkPageAddr(fn, 'end', end, true);
+    if (end < start) throw invalid(fn, 'end', `>= start (${start})`, end);
+  }
+}

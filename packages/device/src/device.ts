@@ -1,0 +1,214 @@
+/**
+ * The simulated device: engines on a virtual clock, a fault queue to its driver, clients
+ * with their own page table and TLB, and the stale-translation checker. See context.ts for
+ * the DMA path and scheduler.ts for time.
+ */
+import { type DrmFdinfo, formatFdinfo } from '@hmmkit/fdinfo';
+import { Mm, type PhysicalMemory } from '@hmmkit/mm';
+
+import { DeviceContext, type DeviceShared, type StaleCheckMode } from './context.js';
+import { type DeviceFaultHandler, FaultQueue } from './fault-queue.js';
+import { clientFdinfo } from './fdinfo.js';
+import { Scheduler } from './scheduler.js';
+import type { StaleAccess } from './stale-check.js';
+import { checkInt, checkName, invalid } from './validate.js';
+
+/** Options of {@link Device}. */
+export interface DeviceOptions {
+  /** drm-driver name (default 'hmmkit'). */
+  name?: string;
+  /** drm-pdev, `aaaa:bb:cc.d` (default none, as for a platform device). */
+  pdev?: string;
+  /** Engine classes and their instance counts (default `{ gfx: 1, compute: 1, copy: 1 }`). */
+  engines?: Record<string, number>;
+  /** TLB slots per client, a power of two in [1, 65536] (default 64). */
+  tlbEntries?: number;
+  /** Stale-translation check: 'throw' (default), 'record' (only in `violations`) or 'off'. */
+  staleCheck?: StaleCheckMode;
+  /** Replays of one access before it fails with EFAULT (default 16). */
+  maxFaultRetries?: number;
+}
+
+const DEFAULT_ENGINES = { gfx: 1, compute: 1, copy: 1 };
+
+/**
+ * A device on the system bus that DMAs into `memory` through per-client translations.
+ * Mirrors the hardware side of a GPU or a mirror device (test_hmm's dmirror_device).
+ *
+ * @example
+ * const device = new Device(memory, { name: 'mygpu', engines: { gfx: 1, copy: 2 } });
+ * device.setFaultHandler(async (f) => driver.fault(f));
+ * const ctx = device.open(mm);
+ * const bytes = await ctx.dmaRead(addr, 4096);
+ */
+export class Device implements DeviceShared {
+  readonly name: string;
+  readonly pdev: string | undefined;
+  readonly staleCheck: StaleCheckMode;
+  readonly maxFaultRetries: number;
+  readonly tlbEntries: number;
+  /** Every stale access found (also thrown in 'throw' mode). */
+  readonly violations: StaleAccess[] = [];
+  readonly scheduler: Scheduler;
+  readonly faults: FaultQueue;
+  readonly #clients = new Set<DeviceContext>();
+
+  /**
+   * Creates the device. **Context**: never sleeps.
+   * @throws KernelError EINVAL on a bad memory or option (named with its value).
+   */
+  constructor(
+    readonly memory: PhysicalMemory,
+    opts: DeviceOptions = {},
+  ) {
+    const fn = 'Device';
+    if (typeof memory !== 'object' || memory === null || !('validPfn' in memory))
+      throw invalid(fn, 'memory', 'a PhysicalMemory', memory);
+    if (typeof opts !== 'object' || opts === null) throw invalid(fn, 'opts', 'an object', opts);
+    this.name = checkName(fn, 'opts.name', opts.name ?? 'hmmkit');
+    this.pdev = checkPdev(opts.pdev);
+    this.staleCheck = checkMode(opts.staleCheck ?? 'throw');
+    this.maxFaultRetries = checkInt(
+      fn,
+      'opts.maxFaultRetries',
+      opts.maxFaultRetries ?? 16,
+      1,
+      1 << 20,
+    );
+    this.tlbEntries = checkTlb(opts.tlbEntries ?? 64);
+    this.scheduler = new Scheduler(this.name, checkEngines(opts.engines ?? DEFAULT_ENGINES));
+    this.faults = new FaultQueue(this.name);
+  }
+
+  /** The device's virtual time in ns. */
+  get now(): number {
+    return this.scheduler.now;
+  }
+
+  /** Engine class names with their instance counts. */
+  get engines(): ReadonlyArray<{ name: string; capacity: number }> {
+    return this.scheduler.engines.map((e) => ({ name: e.name, capacity: e.capacity }));
+  }
+
+  /** Open clients. */
+  get clients(): ReadonlySet<DeviceContext> {
+    return this.#clients;
+  }
+
+  /**
+   * Registers (or with undefined, removes) the driver's fault handler. Mirrors requesting the
+   * fault interrupt / fault-buffer notifier (nouveau_svm_init, amdgpu_ih ring setup).
+   * @throws KernelError EINVAL when `handler` is not a function or undefined.
+   */
+  setFaultHandler(handler: DeviceFaultHandler | undefined): void {
+    if (handler !== undefined && typeof handler !== 'function')
+      throw invalid('Device.setFaultHandler', 'handler', 'a function or undefined', handler);
+    this.faults.handler = handler;
+  }
+
+  /** Faults delivered to the handler so far (duplicates coalesced). */
+  get faultsDelivered(): number {
+    return this.faults.delivered;
+  }
+
+  /**
+   * Opens a client mirroring `mm` (or none). Mirrors drm_open() → drm_file_alloc() (new
+   * drm-client-id) + the driver's open (amdgpu_driver_open_kms, dmirror_fops_open).
+   * The driver registers its interval notifier on `mm` itself.
+   * **Context**: never sleeps.
+   * @throws KernelError EINVAL on a bad mm or clientName.
+   */
+  open(mm?: Mm, opts: { clientName?: string } = {}): DeviceContext {
+    const fn = 'Device.open';
+    if (mm !== undefined && !(mm instanceof Mm)) throw invalid(fn, 'mm', 'an Mm or undefined', mm);
+    if (mm !== undefined && mm.memory !== this.memory)
+      throw invalid(fn, 'mm', "an Mm of the device's memory", mm);
+    if (typeof opts !== 'object' || opts === null) throw invalid(fn, 'opts', 'an object', opts);
+    const ctx = new DeviceContext(this, mm);
+    if (opts.clientName !== undefined)
+      ctx.clientName = checkName(fn, 'opts.clientName', opts.clientName);
+    this.#clients.add(ctx);
+    return ctx;
+  }
+
+  /**
+   * Closes a client (see DeviceContext.close) and forgets it.
+   * @throws KernelError EINVAL when `ctx` is not an open client of this device.
+   */
+  async close(ctx: DeviceContext): Promise<void> {
+    if (!this.#clients.has(ctx))
+      throw invalid('Device.close', 'ctx', 'an open client of this device', ctx);
+    this.#clients.delete(ctx);
+    await ctx.close();
+  }
+
+  /**
+   * Lets the device run until virtual time `t` ns: jobs start (their DMA runs) and retire
+   * in time order. **Context**: may sleep.
+   * @throws KernelError EINVAL when `t` is not a safe integer >= 0.
+   */
+  runUntil(t: number): Promise<void> {
+    checkInt('Device.runUntil', 't', t, 0, Number.MAX_SAFE_INTEGER);
+    return this.scheduler.runUntil(t);
+  }
+
+  /** Lets the device run for `ns` more ns. Same contract as runUntil(). */
+  advance(ns: number): Promise<void> {
+    checkInt('Device.advance', 'ns', ns, 0, Number.MAX_SAFE_INTEGER);
+    return this.scheduler.runUntil(this.scheduler.now + ns);
+  }
+
+  /** Runs until every submitted job has retired. **Context**: may sleep. */
+  idle(): Promise<void> {
+    return this.scheduler.runUntil(this.scheduler.horizon);
+  }
+
+  /**
+   * The usage of `ctx` as a DrmFdinfo. Mirrors drm_show_fdinfo() with the driver's
+   * show_fdinfo (busy ns per engine, memory per region).
+   * @throws KernelError EINVAL when `ctx` is not a client of this device.
+   */
+  fdinfo(ctx: DeviceContext): DrmFdinfo {
+    if (!(ctx instanceof DeviceContext) || ctx.device !== this)
+      throw invalid('Device.fdinfo', 'ctx', 'a client of this device', ctx);
+    return clientFdinfo(ctx, this.name, this.pdev, this.scheduler);
+  }
+
+  /** The text of /proc/<pid>/fdinfo/<fd> for `ctx` (the drm-* lines). Same contract as fdinfo(). */
+  showFdinfo(ctx: DeviceContext): string {
+    return formatFdinfo(this.fdinfo(ctx));
+  }
+}
+
+function checkPdev(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(v))
+    throw invalid('Device', 'opts.pdev', "a PCI address 'aaaa:bb:cc.d'", v);
+  return v;
+}
+
+function checkMode(v: unknown): StaleCheckMode {
+  if (v !== 'throw' && v !== 'record' && v !== 'off')
+    throw invalid('Device', 'opts.staleCheck', "'throw', 'record' or 'off'", v);
+  return v;
+}
+
+function checkTlb(v: unknown): number {
+  const n = checkInt('Device', 'opts.tlbEntries', v, 1, 65536);
+  if ((n & (n - 1)) !== 0) throw invalid('Device', 'opts.tlbEntries', 'a power of two', v);
+  return n;
+}
+
+function checkEngines(v: unknown): Array<[string, number]> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalid('Device', 'opts.engines', 'an object of engine name -> instance count', v);
+  const list = Object.entries(v).map(([name, n]): [string, number] => [
+    checkName('Device', 'opts.engines key', name),
+    checkInt('Device', `opts.engines.${name}`, n, 1, 64),
+  ]);
+  if (list.length === 0) throw invalid('Device', 'opts.engines', 'non-empty', v);
+  for (const [name] of list)
+    if (name.startsWith('capacity-'))
+      throw invalid('Device', 'opts.engines key', "a name not starting with 'capacity-'", name);
+  return list;
+}
