@@ -128,7 +128,9 @@ function refreshRow(root: string): string[] {
   const ours: number[] = [];
   for (let i = 0; i < 100; i++) {
     // every file changes between two refreshes, so every one is parsed again
-    paths.forEach((p, k) => fs.writeFileSync(p, texts[k]!.replace(/^pos:.*$/m, `pos:\t${i}`)));
+    for (let k = 0; k < paths.length; k++) {
+      fs.writeFileSync(paths[k]!, texts[k]!.replace(/^pos:.*$/m, `pos:\t${i}`));
+    }
     (i % 2 ? naive : ours).push(
       i % 2 ? ms(() => naiveRefresh(paths)) : ms(() => scanner.refresh()),
     );
