@@ -1,5 +1,5 @@
+import { type IntervalNode, IntervalTree } from '@hmmkit/interval-tree';
 import { describe, expect, it } from 'vitest';
-import { type IntervalNode, IntervalTree } from '../src/index.js';
 
 function walk<T>(tree: IntervalTree<T>, start: number, last: number): T[] {
   const out: T[] = [];

@@ -1,5 +1,5 @@
+import { IntervalTree } from '@hmmkit/interval-tree';
 import { describe, expect, it } from 'vitest';
-import { IntervalTree } from '../src/index.js';
 
 const values = <T>(it: Iterable<{ value: T }>): T[] => Array.from(it, (n) => n.value);
 

@@ -33,7 +33,8 @@ function walkIter(tree: IntervalTree<number>, start: number, last: number): numb
   return out;
 }
 
-function run(ops: Op[]): void {
+/** Replays `ops` on the tree and the naive list, with every coordinate shifted by `base`. */
+function run(ops: Op[], base = 0): void {
   const tree = new IntervalTree<number>();
   const naive = new NaiveIntervalList<number>();
   const live: Pair[] = [];
@@ -41,18 +42,20 @@ function run(ops: Op[]): void {
   for (const o of ops) {
     if (o.kind === 'insert') {
       const id = nextId++;
+      const start = base + o.start;
       live.push({
-        node: tree.insert(o.start, o.start + o.len, id),
-        model: naive.insert(o.start, o.start + o.len, id),
+        node: tree.insert(start, start + o.len, id),
+        model: naive.insert(start, start + o.len, id),
       });
     } else if (o.kind === 'remove' && live.length > 0) {
       const [pair] = live.splice(o.pick % live.length, 1);
       tree.remove(pair!.node);
       naive.remove(pair!.model);
     } else if (o.kind === 'query') {
-      const expected = ids(naive.overlapping(o.start, o.start + o.len));
-      expect(walkIter(tree, o.start, o.start + o.len)).toEqual(expected);
-      expect(ids(tree.overlapping(o.start, o.start + o.len))).toEqual(expected);
+      const start = base + o.start;
+      const expected = ids(naive.overlapping(start, start + o.len));
+      expect(walkIter(tree, start, start + o.len)).toEqual(expected);
+      expect(ids(tree.overlapping(start, start + o.len))).toEqual(expected);
     }
     checkInvariants(tree);
     expect(tree.size).toBe(naive.size);
@@ -65,6 +68,42 @@ describe('IntervalTree against the naive list', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => run(ops)),
       { seed: 0x5eed, numRuns: 300 },
+    );
+  });
+
+  it('agrees just below Number.MAX_SAFE_INTEGER, where every bound is still exact', () => {
+    const base = Number.MAX_SAFE_INTEGER - 100;
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => run(ops, base)),
+      { seed: 0xb16, numRuns: 100 },
+    );
+  });
+
+  it('agrees on long sequences of mostly inserts with many equal starts', () => {
+    const dense = fc.array(
+      fc.oneof(
+        {
+          weight: 8,
+          arbitrary: fc.record({
+            kind: fc.constant('insert' as const),
+            start: fc.integer({ min: 0, max: 8 }),
+            len,
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({ kind: fc.constant('query' as const), start: coord, len }),
+        },
+      ),
+      { minLength: 100, maxLength: 300 },
+    );
+    fc.assert(
+      fc.property(dense, (ops) => run(ops)),
+      { seed: 0xd5e, numRuns: 60 },
     );
   });
 });
