@@ -1,5 +1,5 @@
 import { rt } from './runtime.js';
-import type { HeldLock, TaskState } from './task.js';
+import { type HeldLock, removeAt, type TaskState } from './task.js';
 
 /**
  * lockdep-lite: lock classes, the acquisition-order graph and the held-lock stacks.
@@ -84,7 +84,7 @@ export function lockdepRelease(instance: object): boolean {
   }
   for (let i = top - 1; i >= 0; i--) {
     if (held[i]!.instance === instance) {
-      held.splice(i, 1);
+      removeAt(held, i);
       return true;
     }
   }

@@ -1,9 +1,7 @@
 import { EXCLUSIVE, type LockClass, lockClass, lockdepAcquire, lockdepRelease } from './lockdep.js';
-import { rt } from './runtime.js';
+import { RESOLVED, rt } from './runtime.js';
 import type { TaskState, Wait } from './task.js';
 import { checkInt, checkName } from './validate.js';
-
-const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * A sleeping lock with a single owner. Mirrors struct mutex (kernel/locking/mutex.c).
@@ -49,16 +47,7 @@ export class Mutex {
    * `reclaim-under-lock` on a lockdep cycle.
    */
   lock(): Promise<void> {
-    if (this.#owner !== undefined || rt.explore) return this.#lock(this.#cls);
-    // Uncontended, default scheduler: no park, no async frame; errors still reject.
-    try {
-      rt.mightSleep('mutex_lock', this.name);
-      lockdepAcquire(this.#cls, this, EXCLUSIVE, false);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    this.#owner = rt.current;
-    return RESOLVED;
+    return this.#lock(this.#cls);
   }
 
   /**
@@ -70,23 +59,39 @@ export class Mutex {
     return this.#lock(lockClass(this.#cls.name, subclass));
   }
 
-  async #lock(cls: LockClass): Promise<void> {
-    rt.mightSleep('mutex_lock', this.name);
-    if (rt.explore) await rt.yield();
-    const me = rt.current;
-    lockdepAcquire(cls, this, EXCLUSIVE, false);
+  /**
+   * Not an async function on purpose: an uncontended lock (and, in an explorer run, a
+   * scheduling point that keeps the current task) costs no extra promise or microtask.
+   */
+  #lock(cls: LockClass): Promise<void> {
+    try {
+      rt.mightSleep('mutex_lock', this.name);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (rt.explore) {
+      const p = rt.yield();
+      if (p !== RESOLVED) return p.then(() => this.#acquire(cls));
+    }
+    return this.#acquire(cls);
+  }
+
+  #acquire(cls: LockClass): Promise<void> {
+    try {
+      lockdepAcquire(cls, this, EXCLUSIVE, false);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.#owner === undefined) {
-      this.#owner = me;
-      return;
+      this.#owner = rt.current;
+      return RESOLVED;
     }
     const w = rt.block(`mutex ${this.name}`, this.#holder);
     this.#waiters.push(w);
-    try {
-      await w.promise;
-    } catch (e) {
+    return w.promise.then(undefined, (e: unknown) => {
       lockdepRelease(this);
       throw e;
-    }
+    });
   }
 
   /**

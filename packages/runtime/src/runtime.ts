@@ -1,5 +1,14 @@
 import { KernelError } from './errors.js';
-import { BLOCKED, DONE, RUNNABLE, RUNNING, setJoinHook, TaskState, Wait } from './task.js';
+import {
+  BLOCKED,
+  DONE,
+  RUNNABLE,
+  RUNNING,
+  removeAt,
+  setJoinHook,
+  TaskState,
+  Wait,
+} from './task.js';
 import { emit, sink, tick } from './trace-sink.js';
 import { RuntimeViolation, type ViolationKind } from './violation.js';
 
@@ -37,7 +46,8 @@ export interface RunHooks {
   onEnd(failure: unknown): void;
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/** The promise every non-parking scheduling point returns; compare by identity. */
+export const RESOLVED: Promise<void> = Promise.resolve();
 let epochs = 0;
 
 export class Runtime {
@@ -96,7 +106,7 @@ export class Runtime {
     const t = this.current;
     const w = new Wait(t, what, holder);
     t.pending.push(w);
-    if (t.state === RUNNABLE) this.runq.splice(this.runq.indexOf(t), 1);
+    if (t.state === RUNNABLE) removeAt(this.runq, this.runq.indexOf(t));
     t.state = BLOCKED;
     if (sink) emit(t.id, 'wait', what);
     this.requestSwitch();
@@ -110,7 +120,7 @@ export class Runtime {
     w.error = error;
     const t = w.task;
     const i = t.pending.indexOf(w);
-    if (i >= 0) t.pending.splice(i, 1);
+    if (i >= 0) removeAt(t.pending, i);
     t.ready.push(w);
     if (t.pending.length === 0 && t.state === BLOCKED) {
       t.state = RUNNABLE;
@@ -244,7 +254,7 @@ export class Runtime {
     if (hooks.signature) hooks.signature.push(`${this.steps}:${runq.map((t) => t.id).join(',')}`);
     if (runq.length > 1) idx = hooks.policy.choose(runq, idx, prev, yielding);
     const next = runq[idx]!;
-    runq.splice(idx, 1);
+    removeAt(runq, idx);
     return next;
   }
 

@@ -103,3 +103,10 @@ export class TaskState implements Task {
     return `${this.name}#${this.id}`;
   }
 }
+
+/** Removes `arr[i]` in place without allocating (Array.prototype.splice returns an array). */
+export function removeAt<T>(arr: T[], i: number): void {
+  const last = arr.length - 1;
+  for (let j = i; j < last; j++) arr[j] = arr[j + 1]!;
+  arr.pop();
+}

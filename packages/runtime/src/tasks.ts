@@ -44,9 +44,13 @@ export function currentTask(): Task {
  * **Context**: may sleep: `sleep-in-atomic` / `sleep-in-nonblock` violations as
  * {@link mightSleep}.
  */
-export async function schedulePoint(): Promise<void> {
-  rt.mightSleep('cond_resched()');
-  await rt.yield();
+export function schedulePoint(): Promise<void> {
+  try {
+    rt.mightSleep('cond_resched()');
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return rt.yield();
 }
 
 /** Options of {@link resetRuntime}. */
