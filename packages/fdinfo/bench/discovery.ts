@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { DrmClientScanner, generateProcesses, writeSyntheticProcfs } from '../src/index.js';
+import { DrmClientScanner, generateProcesses, writeSyntheticProcfs } from '@hmmkit/fdinfo';
 import { naiveRefresh, naiveScan } from './naive-scanner.js';
 
 const PROCS = 550;

@@ -4,7 +4,7 @@
  * /dev/dri ones (readdirSync + readlinkSync + readFileSync + parseFdinfo).
  */
 import * as fs from 'node:fs';
-import { type DrmFdinfo, parseFdinfo } from '../src/index.js';
+import { type DrmFdinfo, parseFdinfo } from '@hmmkit/fdinfo';
 
 export interface NaiveClient {
   pid: number;

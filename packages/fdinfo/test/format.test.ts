@@ -1,12 +1,12 @@
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import {
   DRIVER_SAMPLES,
   type DrmFdinfo,
   formatFdinfo,
   formatSize,
   parseFdinfo,
-} from '../src/index.js';
+} from '@hmmkit/fdinfo';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 const full: DrmFdinfo = {
   driver: 'xe',

@@ -2,7 +2,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 import {
   type ClientUsage,
   DRIVER_SAMPLES,
@@ -13,10 +12,14 @@ import {
   toJsonDocument,
   withClientId,
   writeSyntheticProcfs,
-} from '../src/index.js';
+} from '@hmmkit/fdinfo';
+import { describe, expect, it } from 'vitest';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
-const cli = ['--conditions=@hmmkit/source', '--import', 'tsx', 'src/cli/gputop.ts'];
+const fromDist = process.env.TEST_DIST === '1' || process.env.TEST_DIST === 'true';
+const cli = fromDist
+  ? ['dist/cli/gputop.js']
+  : ['--conditions=@hmmkit/source', '--import', 'tsx', 'src/cli/gputop.ts'];
 
 function usage(
   key: string,

@@ -1,5 +1,5 @@
+import { DRIVER_SAMPLES, FdinfoSyntaxError, parseFdinfo } from '@hmmkit/fdinfo';
 import { describe, expect, it } from 'vitest';
-import { DRIVER_SAMPLES, FdinfoSyntaxError, parseFdinfo } from '../src/index.js';
 
 describe('parseFdinfo on real driver samples', () => {
   it('reads the i915 documentation sample with exact bigint counters and capacity', () => {

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DRIVER_SAMPLES,
   DrmClientScanner,
@@ -11,7 +10,8 @@ import {
   scanClients,
   withClientId,
   writeSyntheticProcfs,
-} from '../src/index.js';
+} from '@hmmkit/fdinfo';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let root: string;
 beforeEach(() => {

@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   clientUsage,
   type DrmClientSample,
@@ -6,7 +5,8 @@ import {
   DrmUsageTracker,
   engineUtilisation,
   usageByProcess,
-} from '../src/index.js';
+} from '@hmmkit/fdinfo';
+import { describe, expect, it } from 'vitest';
 
 const S = 1_000_000_000n;
 
