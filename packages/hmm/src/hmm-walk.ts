@@ -164,7 +164,7 @@ export class HmmWalk {
       bits & PTE_PROTNONE ? 0 : (bits & PTE_WRITE ? VALID_WRITE : HMM_PFN_VALID) | PMD_ORDER;
     const need = this.rangeNeedFault(addr, end, cpu);
     if (need) return this.fault(vma, addr, end, need);
-    const first = head + ((addr % PMD_SIZE) / PAGE_SIZE);
+    const first = head + (addr % PMD_SIZE) / PAGE_SIZE;
     const { pfn, flags } = this.pfns;
     const i0 = (addr - this.start) / PAGE_SIZE;
     const n = (end - addr) / PAGE_SIZE;

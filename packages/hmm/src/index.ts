@@ -1,5 +1,35 @@
 export { KernelError } from '@hmmkit/runtime';
 export {
+  HMM_RANGE_DEFAULT_TIMEOUT,
+  type HmmDriverLock,
+  type HmmRangeFaultLoopOptions,
+  hmmRangeFaultLoop,
+} from './driver-loop.js';
+export {
+  migrateDeviceFinalize,
+  migrateDevicePages,
+  migrateDeviceRange,
+} from './migrate-device.js';
+export {
+  MIGRATE_PFN_MIGRATE,
+  MIGRATE_PFN_SHIFT,
+  MIGRATE_PFN_VALID,
+  MIGRATE_PFN_WRITE,
+  migratePfn,
+  migratePfnClear,
+  migratePfnFlags,
+  migratePfnToPage,
+} from './migrate-pfn.js';
+export {
+  MIGRATE_VMA_SELECT_DEVICE_COHERENT,
+  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+  MIGRATE_VMA_SELECT_SYSTEM,
+  type MigrateVma,
+  migrateVmaFinalize,
+  migrateVmaPages,
+  migrateVmaSetup,
+} from './migrate-vma.js';
+export {
   HMM_PFN_DMA_MAPPED,
   HMM_PFN_ERROR,
   HMM_PFN_FLAGS,
