@@ -1,5 +1,5 @@
 import { nonBlockEnd, nonBlockStart } from '@hmmkit/runtime';
-import type { MmuNotifierRange } from './event.js';
+import { type MmuNotifierRange, mmuNotifierRangeBlockable } from './event.js';
 import { EAGAIN_RET, refusePromise } from './itree-invalidate.js';
 import type { MmuNotifier } from './notifier.js';
 import type { MmuNotifierSubscriptions } from './subscriptions.js';
@@ -26,7 +26,7 @@ function callStart(sub: MmuNotifier, range: MmuNotifierRange, blockable: boolean
 
 /** A start may fail only with -EAGAIN, only in a non-blockable range, and only without an end. */
 function checkFailure(sub: MmuNotifier, range: MmuNotifierRange, ret: number): void {
-  const blockable = (range.flags & 1) !== 0;
+  const blockable = mmuNotifierRangeBlockable(range);
   warnOn(
     blockable || ret !== EAGAIN_RET,
     `invalidateRangeStart() failed with ${ret} in a ${blockable ? '' : 'non-'}blockable range`,
@@ -39,7 +39,7 @@ function checkFailure(sub: MmuNotifier, range: MmuNotifierRange, ret: number): v
 
 /** mn_hlist_invalidate_range_start(): 0 or the last failure, after unwinding. */
 export function hlistStart(s: MmuNotifierSubscriptions, range: MmuNotifierRange): StartRet {
-  const blockable = (range.flags & 1) !== 0;
+  const blockable = mmuNotifierRangeBlockable(range);
   const idx = s.srcu.readLock();
   let ret = 0;
   let sub = s.listHead;
@@ -147,7 +147,7 @@ function callEnd(
 
 /** Calls every end from `sub` on; undefined when all returned synchronously. */
 function endFrom(range: MmuNotifierRange, sub: MmuNotifier | undefined) {
-  const blockable = (range.flags & 1) !== 0;
+  const blockable = mmuNotifierRangeBlockable(range);
   for (; sub; sub = sub.hnext) {
     if (!sub.ops.invalidateRangeEnd) continue;
     const r = callEnd(sub, range, blockable);

@@ -1,6 +1,6 @@
-import { inNonBlock, mightSleep, nonBlockEnd, nonBlockStart } from '@hmmkit/runtime';
+import { mightSleep, nonBlockEnd, nonBlockStart } from '@hmmkit/runtime';
 import { deferredApply } from './deferred-list.js';
-import type { MmuNotifierRange } from './event.js';
+import { type MmuNotifierRange, mmuNotifierRangeBlockable } from './event.js';
 import type { MmuIntervalNotifier } from './interval-notifier.js';
 import type { MmuNotifierSubscriptions } from './subscriptions.js';
 import { violation, warnOn } from './violation.js';
@@ -93,10 +93,8 @@ function callInvalidate(
 export function refusePromise(ret: unknown, what: string): never {
   if (ret instanceof Promise) ret.catch(() => undefined);
   mightSleep(`waiting for the Promise returned by ${what}`);
-  violation(
-    'sleep-in-nonblock',
-    `${what} returned ${ret instanceof Promise ? 'a Promise' : String(ret)} in a non-blockable range (inNonBlock=${inNonBlock()})`,
-  );
+  // Not reached inside nonBlockStart(); kept so a non-boolean result is refused regardless.
+  violation('sleep-in-nonblock', `${what} returned ${String(ret)} in a non-blockable range`);
 }
 
 /**
@@ -111,7 +109,7 @@ export function itreeInvalidate(
   // Read in the same synchronous turn as invStartRange(): while we are active the odd value
   // cannot change, so this is the cur_seq the kernel reads under the lock.
   const curSeq = s.seq;
-  const blockable = (range.flags & 1) !== 0;
+  const blockable = mmuNotifierRangeBlockable(range);
   for (; sub; sub = invNext(s, sub, range)) {
     const ret = callInvalidate(sub, range, curSeq, blockable);
     if (ret === true) continue;

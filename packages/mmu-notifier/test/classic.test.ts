@@ -1,4 +1,4 @@
-import { Completion, isKernelError, schedulePoint, spawn } from '@hmmkit/runtime';
+import { Completion, isKernelError, RuntimeViolation, schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import { MmuNotifier, type MmuNotifierOps, MmuNotifierSubscriptions } from '../src/index.js';
 import { type Call, CountingMm, caught, PAGE, rangeOf, recordingOps, say } from './helpers.js';
@@ -97,6 +97,7 @@ describe('classic notifiers', () => {
     await subs.synchronize();
     expect(freed).toEqual([]);
     b.put();
+    expect(freed).toEqual([]); // call_srcu(): freed after a grace period, not in put()
     await subs.synchronize();
     expect(freed).toEqual([a]);
     expect(mm.count).toBe(1);
@@ -198,5 +199,44 @@ describe('classic notifiers', () => {
     await subs.invalidateRangeStart(r);
     await subs.invalidateRangeEnd(r);
     expect(d.hits).toBe(1);
+  });
+
+  it('get() fails with EOVERFLOW when the user count is at UINT_MAX', async () => {
+    const subs = new MmuNotifierSubscriptions();
+    const ops: MmuNotifierOps = { allocNotifier: () => new MmuNotifier(), freeNotifier: () => {} };
+    const n = await subs.get(ops);
+    n.users = 0xffffffff; // white-box: 2^32 - 1 get() calls would take too long
+    expect(isKernelError(await caught(() => subs.get(ops)), 'EOVERFLOW')).toBe(true);
+  });
+
+  it('registerLocked() and getLocked() require the mmap lock held for write', async () => {
+    const subs = new MmuNotifierSubscriptions();
+    expect(await caught(() => subs.registerLocked({}))).toBeInstanceOf(RuntimeViolation);
+    const ops: MmuNotifierOps = { allocNotifier: () => new MmuNotifier(), freeNotifier: () => {} };
+    expect(await caught(() => subs.getLocked(ops))).toBeInstanceOf(RuntimeViolation);
+    await subs.mmapLock.downWrite();
+    const n = subs.registerLocked({});
+    subs.mmapLock.upWrite();
+    expect(n.mm).toBe(subs);
+  });
+
+  it('release() unlinks every classic notifier even when a release callback puts its own', async () => {
+    const subs = new MmuNotifierSubscriptions();
+    const order: string[] = [];
+    const ops: MmuNotifierOps = {
+      allocNotifier: () => new MmuNotifier(),
+      freeNotifier: () => void order.push('free'),
+      release: (sub) => {
+        order.push('release');
+        sub.put(); // allowed from ->release
+      },
+    };
+    await subs.get(ops);
+    await subs.register({ release: () => void order.push('release 2'), clearYoung: () => 1 });
+    expect(subs.clearYoung(0, PAGE)).toBe(1);
+    await subs.release();
+    await subs.synchronize();
+    expect(order).toEqual(['release 2', 'release', 'free']);
+    expect(subs.clearYoung(0, PAGE)).toBe(0); // the list is empty now
   });
 });
