@@ -34,15 +34,20 @@ export type PidValidator = (pidDir: string, scanStartWallNs: bigint) => string |
 export function procfsValidator(fs: ProcFs): PidValidator {
   const buf = Buffer.allocUnsafe(1024);
   return (pidDir) => {
-    const stat = buf.toString('latin1', 0, fs.readInto(`${pidDir}/stat`, buf));
-    const close = stat.lastIndexOf(')');
-    if (close < 0) return undefined;
-    const f = stat.slice(close + 2).split(' ');
-    // Fields after ")": [0] state (field 3), [17] num_threads (20), [19] starttime (22).
-    if (f[0] === 'R' || f[17] !== '1' || f[19] === undefined) return undefined;
+    const n = fs.readInto(`${pidDir}/stat`, buf);
+    // Fields after the last ")" (comm may hold any byte): state is field 3,
+    // num_threads field 20, starttime field 22.
+    let i = buf.lastIndexOf(41, n - 1) + 2; // ')'
+    if (i < 2 || buf[i] === 82) return undefined; // 'R': on a CPU, runtime may be stale
+    for (let field = 3; field < 20 && i > 0; field++) i = buf.indexOf(32, i) + 1;
+    if (i <= 0 || buf[i] !== 49 || buf[i + 1] !== 32) return undefined; // num_threads != 1
+    i = buf.indexOf(32, buf.indexOf(32, i) + 1) + 1;
+    const end = buf.indexOf(32, i);
+    if (i <= 0 || end < 0 || end > n) return undefined;
+    const starttime = buf.toString('latin1', i, end);
     const sched = buf.toString('latin1', 0, fs.readInto(`${pidDir}/schedstat`, buf)).trim();
-    if (sched === '' || sched.startsWith('0 ')) return undefined;
-    return `${f[19]} ${sched}`;
+    if (sched === '' || sched.startsWith('0 ')) return undefined; // no CONFIG_SCHED_INFO
+    return `${starttime} ${sched}`;
   };
 }
 
