@@ -1,0 +1,85 @@
+import { exploreOrThrow, spawn } from '@hmmkit/runtime';
+import { describe, expect, it } from 'vitest';
+import {
+  assertInvariants,
+  FOLL_WRITE,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  Mm,
+  migratePage,
+  PhysicalMemory,
+  PROT_READ,
+  PROT_WRITE,
+  reclaimPage,
+} from '../src/index.js';
+import { fill, pfnAt } from './helpers.js';
+
+const RW = PROT_READ | PROT_WRITE;
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+
+describe('interleavings under the explorer', () => {
+  it('COW writes, reads, migration and reclaim of shared pages never lose or leak a byte', async () => {
+    const scenario = async () => {
+      const memory = new PhysicalMemory({ pages: 32 });
+      const parent = Mm.create(memory);
+      const a = await parent.mmap(2 * 4096, RW, ANON);
+      await parent.write(a, fill(8192, 1));
+      const child = await parent.fork();
+      const p0 = pfnAt(parent, a);
+      const p1 = pfnAt(parent, a + 4096);
+      const tasks = [
+        spawn('parent-write', () => parent.write(a, fill(4096, 2))),
+        spawn('child-read', async () => {
+          const b = await child.read(a, 4096);
+          expect(b.every((x) => x === 1)).toBe(true);
+        }),
+        spawn('migrate', () => migratePage(memory, p0)),
+        spawn('reclaim', () => reclaimPage(memory, p1)),
+        spawn('child-write', () => child.write(a + 4096, fill(4096, 3))),
+      ];
+      for (const t of tasks) await t.join();
+      assertInvariants(memory);
+      expect((await parent.read(a, 8192)).filter((x) => x === 2)).toHaveLength(4096);
+      expect((await parent.read(a + 4096, 4096)).every((x) => x === 1)).toBe(true);
+      expect((await child.read(a, 4096)).every((x) => x === 1)).toBe(true);
+      expect((await child.read(a + 4096, 4096)).every((x) => x === 3)).toBe(true);
+      await child.exit();
+      await parent.exit();
+      expect(memory.freePages).toBe(32);
+      expect(memory.swap.usedSlots).toBe(0);
+    };
+    const res = await exploreOrThrow(scenario, { policy: 'pct', seed: 7, runs: 60 });
+    expect(res.runs).toBe(60);
+  });
+
+  it('munmap racing a pin and a fault: the pinned page survives until unpinned', async () => {
+    const scenario = async () => {
+      const memory = new PhysicalMemory({ pages: 16 });
+      const mm = Mm.create(memory);
+      const a = await mm.mmap(2 * 4096, RW, ANON);
+      await mm.write(a, fill(4096, 4));
+      let pinned: number[] = [];
+      const pin = spawn('pin', async () => {
+        const refs = await mm.pinUserPages(a, 1, FOLL_WRITE).catch(() => []);
+        pinned = refs.map((r) => r.pfn);
+        return refs;
+      });
+      const unmap = spawn('munmap', () => mm.munmap(a, 2 * 4096));
+      const fault = spawn('fault', () => mm.write(a + 4096, fill(1, 5)).catch(() => undefined));
+      const refs = await pin.join();
+      await unmap.join();
+      await fault.join();
+      assertInvariants(memory);
+      for (const pfn of pinned) {
+        const byte = new Uint8Array(1);
+        memory.readPage(pfn, 0, byte, 0, 1);
+        expect(byte[0]).toBe(4);
+      }
+      expect(memory.freePages).toBe(16 - refs.length);
+      for (const r of refs) r.release();
+      await mm.exit();
+      expect(memory.freePages).toBe(16);
+    };
+    await exploreOrThrow(scenario, { policy: 'random', seed: 11, runs: 60 });
+  });
+});
