@@ -125,28 +125,30 @@ export class DeviceContext {
   }
 
   /**
-   * Clears the device PTEs in [start, end) (page aligned); returns how many were set. The
-   * TLB keeps what it cached until flushTlb().
+   * Clears the device PTEs of the pages in [start, end); returns how many were set. `start`
+   * is page aligned; `end` may be any integer up to 2^53 - 1 so a notifier range (the
+   * release pass ends at Number.MAX_SAFE_INTEGER) can be passed as is; a partial last page
+   * is covered. The TLB keeps what it cached until flushTlb().
    * Mirrors dmirror_do_update's xa_erase loop / amdgpu_vm_update_range(unmap).
    * **Locking**: the driver's update lock; never sleeps; may run from an invalidate callback.
    * @throws KernelError EINVAL on unaligned or inverted bounds.
    */
   unmap(start: number, end: number): number {
     const fn = 'DeviceContext.unmap';
-    this.#checkRange(fn, start, end);
-    return this.pageTable.clear(start / PAGE_SIZE, end / PAGE_SIZE, this.#onClear);
+    const endVpn = this.#checkRange(fn, start, end);
+    return this.pageTable.clear(start / PAGE_SIZE, endVpn, this.#onClear);
   }
 
   /**
-   * Flushes the TLB for [start, end) (page aligned). Mirrors a driver's TLB invalidation
+   * Flushes the TLB for the pages in [start, end) (bounds as unmap()). Mirrors a driver's TLB invalidation
    * (amdgpu_gmc_flush_gpu_tlb, nvkm_vmm_flush, iommu flush for a PASID).
    * **Locking**: the driver's update lock; never sleeps; may run from an invalidate callback.
    * @throws KernelError EINVAL on unaligned or inverted bounds.
    */
   flushTlb(start: number, end: number): void {
     const fn = 'DeviceContext.flushTlb';
-    this.#checkRange(fn, start, end);
-    this.tlb.flushRange(start / PAGE_SIZE, end / PAGE_SIZE);
+    const endVpn = this.#checkRange(fn, start, end);
+    this.tlb.flushRange(start / PAGE_SIZE, endVpn);
     trace('device', 'tlb-flush', { device: this.device.name, client: this.clientId, start, end });
   }
 
@@ -365,10 +367,12 @@ export class DeviceContext {
     else this.#systemPages += delta;
   }
 
-  #checkRange(fn: string, start: number, end: number): void {
+  /** Validates [start, end) and returns the end as a page number, rounded up. */
+  #checkRange(fn: string, start: number, end: number): number {
     this.assertOpen(fn);
     checkPageAddr(fn, 'start', start);
-    checkPageAddr(fn, 'end', end, true);
+    checkInt(fn, 'end', end, 0, Number.MAX_SAFE_INTEGER);
     if (end < start) throw invalid(fn, 'end', `>= start (${start})`, end);
+    return Math.ceil(end / PAGE_SIZE);
   }
 }

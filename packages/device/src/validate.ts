@@ -23,11 +23,10 @@ export function checkAddr(fn: string, arg: string, v: unknown): number {
   return v;
 }
 
-/** A page-aligned user virtual address (end may equal TASK_SIZE). */
-export function checkPageAddr(fn: string, arg: string, v: unknown, allowEnd = false): number {
-  const max = allowEnd ? TASK_SIZE : TASK_SIZE - 1;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max || v % PAGE_SIZE)
-    throw invalid(fn, arg, 'a page-aligned address in [0, 2^47]', v);
+/** A page-aligned user virtual address. */
+export function checkPageAddr(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v >= TASK_SIZE || v % PAGE_SIZE)
+    throw invalid(fn, arg, 'a page-aligned address in [0, 2^47)', v);
   return v;
 }
 
