@@ -47,6 +47,19 @@ export class Mutex {
    * `reclaim-under-lock` on a lockdep cycle.
    */
   lock(): Promise<void> {
+    const me = rt.current;
+    if (
+      this.#owner === undefined &&
+      !rt.explore &&
+      me.preempt === 0 &&
+      me.nonBlock === 0 &&
+      me.held.length === 0
+    ) {
+      // Free, sleepable, nothing held: no lockdep dependency to record, no recursion.
+      me.held.push({ cls: this.#cls, instance: this, read: EXCLUSIVE });
+      this.#owner = me;
+      return RESOLVED;
+    }
     return this.#lock(this.#cls);
   }
 
@@ -111,20 +124,28 @@ export class Mutex {
    */
   unlock(): void {
     const me = rt.current;
+    if (this.#owner !== me) this.#badUnlock(me);
+    const held = me.held;
+    if (held.length > 0 && held[held.length - 1]!.instance === this) held.pop();
+    else lockdepRelease(this);
+    this.#owner = undefined;
+    if (this.#waiters.length > 0) this.#handOff();
+  }
+
+  #badUnlock(me: TaskState): never {
     if (this.#owner === undefined) {
       throw rt.violation(
         'lock-misuse',
         `mutex_unlock(${this.name}) in task ${me}: mutex is not locked`,
       );
     }
-    if (this.#owner !== me) {
-      throw rt.violation(
-        'lock-misuse',
-        `mutex_unlock(${this.name}) in task ${me}: mutex is owned by task ${this.#owner}`,
-      );
-    }
-    lockdepRelease(this);
-    this.#owner = undefined;
+    throw rt.violation(
+      'lock-misuse',
+      `mutex_unlock(${this.name}) in task ${me}: mutex is owned by task ${this.#owner}`,
+    );
+  }
+
+  #handOff(): void {
     let w = this.#waiters.shift();
     while (w?.ready) w = this.#waiters.shift();
     if (w) {
