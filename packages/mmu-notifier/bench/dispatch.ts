@@ -6,14 +6,14 @@
 //   pnpm bench            (node --conditions=@hmmkit/source --import tsx bench/dispatch.ts)
 //   BENCH_SIZES=1000,10000 pnpm bench
 
-import { LockdepMap, Prng, SpinLock } from '@hmmkit/runtime';
 import {
   type MmuIntervalNotifierOps,
   MmuNotifierEvent,
   type MmuNotifierRange,
   MmuNotifierSubscriptions,
   mmuNotifierRangeInit,
-} from '../src/index.js';
+} from '@hmmkit/mmu-notifier';
+import { LockdepMap, Prng, SpinLock } from '@hmmkit/runtime';
 
 const PAGE = 4096;
 

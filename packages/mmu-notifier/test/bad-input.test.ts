@@ -1,6 +1,6 @@
+import { MmuNotifier, type MmuNotifierRange, MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { type Errno, isKernelError } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { MmuNotifier, type MmuNotifierRange, MmuNotifierSubscriptions } from '../src/index.js';
 import { caught, PAGE, rangeOf, recordingOps } from './helpers.js';
 
 type Case = [string, Errno, (s: MmuNotifierSubscriptions) => unknown];

@@ -1,6 +1,6 @@
+import { MmuNotifier, type MmuNotifierOps, MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { Completion, isKernelError, RuntimeViolation, schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { MmuNotifier, type MmuNotifierOps, MmuNotifierSubscriptions } from '../src/index.js';
 import { type Call, CountingMm, caught, PAGE, rangeOf, recordingOps, say } from './helpers.js';
 
 describe('classic notifiers', () => {

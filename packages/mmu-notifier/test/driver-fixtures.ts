@@ -1,5 +1,5 @@
+import { MmuNotifierEvent, MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { Mutex, schedulePoint, spawn } from '@hmmkit/runtime';
-import { MmuNotifierEvent, MmuNotifierSubscriptions } from '../src/index.js';
 import { PAGE, rangeOf } from './helpers.js';
 
 /** One CPU page-table entry and the device's copy of it. */

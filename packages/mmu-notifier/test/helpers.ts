@@ -1,4 +1,3 @@
-import { RwSemaphore } from '@hmmkit/runtime';
 import {
   type MmuIntervalNotifier,
   type MmuIntervalNotifierOps,
@@ -7,7 +6,8 @@ import {
   type MmuNotifierRange,
   type MmuNotifierSubscriptions,
   mmuNotifierRangeInit,
-} from '../src/index.js';
+} from '@hmmkit/mmu-notifier';
+import { RwSemaphore } from '@hmmkit/runtime';
 
 export const PAGE = 4096;
 

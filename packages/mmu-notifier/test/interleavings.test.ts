@@ -1,6 +1,6 @@
+import { MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { explore, Mutex, replay, schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { MmuNotifierSubscriptions } from '../src/index.js';
 import { seqDriverScenario, validFlagDriverScenario } from './driver-fixtures.js';
 import { PAGE, rangeOf } from './helpers.js';
 

@@ -1,6 +1,6 @@
+import { MmuNotifierEvent, MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { Mutex, setTraceSink, type TraceEvent } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { MmuNotifierEvent, MmuNotifierSubscriptions } from '../src/index.js';
 import { type Call, PAGE, rangeOf, recordingOps } from './helpers.js';
 
 describe('the invalidation pass', () => {

@@ -1,6 +1,6 @@
+import { MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { MmuNotifierSubscriptions } from '../src/index.js';
 import { PAGE, rangeOf, recordingOps } from './helpers.js';
 
 async function twoSubs() {

@@ -1,6 +1,6 @@
+import { MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { isKernelError, Mutex, schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { MmuNotifierSubscriptions } from '../src/index.js';
 import { type Call, caught, PAGE, rangeOf, recordingOps } from './helpers.js';
 
 describe('remove', () => {

@@ -1,6 +1,6 @@
+import { MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { GFP_KERNEL, GFP_NOWAIT, Mutex, mightAlloc, RuntimeViolation } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { MmuNotifierSubscriptions } from '../src/index.js';
 import { caught, PAGE, rangeOf } from './helpers.js';
 
 async function lockTakingSubscription(lock: Mutex) {

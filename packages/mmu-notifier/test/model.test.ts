@@ -1,11 +1,11 @@
-import { schedulePoint, spawn, type Task } from '@hmmkit/runtime';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import {
   type MmuIntervalNotifier,
   type MmuNotifierRange,
   MmuNotifierSubscriptions,
-} from '../src/index.js';
+} from '@hmmkit/mmu-notifier';
+import { schedulePoint, spawn, type Task } from '@hmmkit/runtime';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { PAGE, rangeOf } from './helpers.js';
 
 // A naive model of the interval side (a flat list, the rules of mm/mmu_notifier.c written out

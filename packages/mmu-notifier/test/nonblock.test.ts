@@ -1,10 +1,10 @@
-import { inNonBlock, Mutex, RuntimeViolation } from '@hmmkit/runtime';
-import { describe, expect, it } from 'vitest';
 import {
   type MmuIntervalNotifierOps,
   MmuNotifierSubscriptions,
   mmuNotifierRangeBlockable,
-} from '../src/index.js';
+} from '@hmmkit/mmu-notifier';
+import { inNonBlock, Mutex, RuntimeViolation } from '@hmmkit/runtime';
+import { describe, expect, it } from 'vitest';
 import { caught, PAGE, rangeOf, say } from './helpers.js';
 
 const EAGAIN = -11;

@@ -1,12 +1,12 @@
-import { isKernelError } from '@hmmkit/runtime';
-import { describe, expect, it } from 'vitest';
 import {
   MMU_NOTIFIER_RANGE_BLOCKABLE,
   MmuNotifierEvent,
   MmuNotifierSubscriptions,
   mmuNotifierRangeBlockable,
   mmuNotifierRangeInit,
-} from '../src/index.js';
+} from '@hmmkit/mmu-notifier';
+import { isKernelError } from '@hmmkit/runtime';
+import { describe, expect, it } from 'vitest';
 
 describe('notifier events and ranges', () => {
   it('numbers the events as enum mmu_notifier_event does, as a runtime object', () => {

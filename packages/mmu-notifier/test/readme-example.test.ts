@@ -1,6 +1,5 @@
 // The README's example, verbatim apart from the import path: it must keep running.
-import { Mutex } from '@hmmkit/runtime';
-import { expect, it } from 'vitest';
+
 import {
   type MmuIntervalNotifier,
   MmuNotifierEvent,
@@ -8,7 +7,9 @@ import {
   MmuNotifierSubscriptions,
   mmuNotifierRangeBlockable,
   mmuNotifierRangeInit,
-} from '../src/index.js';
+} from '@hmmkit/mmu-notifier';
+import { Mutex } from '@hmmkit/runtime';
+import { expect, it } from 'vitest';
 
 it('runs the README example: a device mirror kept coherent by the sequence count', async () => {
   const PAGE = 4096;
