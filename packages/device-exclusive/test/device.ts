@@ -18,6 +18,13 @@ export interface DeviceOptions {
   filterOwn?: boolean;
   /** Attempts before giving up with EBUSY (nouveau's timeout). */
   maxAttempts?: number;
+  /**
+   * `nouveau`: read_begin, make exclusive, lock, read_retry (nouveau_atomic_range_fault).
+   * `walk` (default): make exclusive, read_begin, lock, check the CPU entry is still our
+   * exclusive entry, read_retry: the hmm_range_fault order, which ignores the restore of an
+   * earlier exclusive entry that the make step itself triggers.
+   */
+  order?: 'nouveau' | 'walk';
 }
 
 export class AtomicDevice {
@@ -31,6 +38,7 @@ export class AtomicDevice {
   private notifier!: MmuIntervalNotifier;
   private readonly filterOwn: boolean;
   private readonly maxAttempts: number;
+  private readonly order: 'nouveau' | 'walk';
 
   private constructor(
     readonly mm: Mm,
@@ -39,6 +47,7 @@ export class AtomicDevice {
   ) {
     this.filterOwn = opts.filterOwn ?? true;
     this.maxAttempts = opts.maxAttempts ?? 64;
+    this.order = opts.order ?? 'walk';
   }
 
   static async open(
@@ -66,7 +75,8 @@ export class AtomicDevice {
     if (skipped) return true;
     await this.lock.lock();
     sub.setSeq(cur);
-    for (let a = range.start; a < range.end; a += PAGE_SIZE) this.atomic.delete(a);
+    for (const a of [...this.atomic.keys()])
+      if (a >= range.start && a < range.end) this.atomic.delete(a);
     this.lock.unlock();
     return true;
   }
@@ -79,7 +89,7 @@ export class AtomicDevice {
     for (;;) {
       if (++this.attempts > this.maxAttempts)
         throw new KernelError('EBUSY', `${this.name}: no stable exclusive mapping at ${addr}`);
-      const seq = await this.notifier.readBegin();
+      let seq = this.order === 'nouveau' ? await this.notifier.readBegin() : 0;
       await this.mm.mmapLock.downRead();
       let page: Awaited<ReturnType<typeof makeDeviceExclusive>>;
       try {
@@ -87,8 +97,11 @@ export class AtomicDevice {
       } finally {
         this.mm.mmapLock.upRead();
       }
+      if (this.order === 'walk') seq = await this.notifier.readBegin();
       await this.lock.lock();
-      const stale = this.notifier.readRetry(seq);
+      const e = this.order === 'walk' ? entryAt(this.mm, addr) : undefined;
+      const moved = e !== undefined && (e.kind !== PteKind.DEVICE_EXCLUSIVE || e.pfn !== page.pfn);
+      const stale = moved || this.notifier.readRetry(seq);
       if (!stale) this.atomic.set(addr, page.pfn);
       this.lock.unlock();
       page.unlock();
