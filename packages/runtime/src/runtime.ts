@@ -203,7 +203,9 @@ export class Runtime {
   requestSwitch(): void {
     if (this.#switchPending) return;
     this.#switchPending = true;
-    queueMicrotask(this.#dispatch);
+    // A promise reaction rather than queueMicrotask(): same microtask queue, without
+    // Node's per-callback async-context wrapper (measurably cheaper per switch).
+    RESOLVED.then(this.#dispatch);
   }
 
   dispatch(): void {
