@@ -239,4 +239,41 @@ describe('classic notifiers', () => {
     expect(order).toEqual(['release 2', 'release', 'free']);
     expect(subs.clearYoung(0, PAGE)).toBe(0); // the list is empty now
   });
+
+  it('unregister waits for a classic callback that is running, and no callback runs after it returns', async () => {
+    const subs = new MmuNotifierSubscriptions();
+    const gate = new Completion('gate');
+    let running = 0;
+    let afterUnregister = 0;
+    let unregistered = false;
+    const n = await subs.register({
+      async invalidateRangeStart() {
+        if (unregistered) afterUnregister++;
+        running++;
+        await gate.waitForCompletion();
+        running--;
+        return 0;
+      },
+    });
+    const cpu = spawn('cpu', async () => {
+      const r = rangeOf(subs, 0, PAGE);
+      await subs.invalidateRangeStart(r);
+      await subs.invalidateRangeEnd(r);
+    });
+    await schedulePoint(); // cpu sleeps inside the callback, in the SRCU read section
+    const unreg = spawn('unregister', async () => {
+      await n.unregister();
+      unregistered = true;
+      return running;
+    });
+    await schedulePoint();
+    expect(unreg.done).toBe(false); // synchronize_srcu() waits for the reader
+    gate.completeAll();
+    expect(await unreg.join()).toBe(0);
+    await cpu.join();
+    const r = rangeOf(subs, 0, PAGE);
+    await subs.invalidateRangeStart(r);
+    await subs.invalidateRangeEnd(r);
+    expect(afterUnregister).toBe(0);
+  });
 });
