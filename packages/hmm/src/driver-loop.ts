@@ -19,7 +19,7 @@
 
 import { Mm } from '@hmmkit/mm';
 import { MmuIntervalNotifier } from '@hmmkit/mmu-notifier';
-import { isKernelError, KernelError } from '@hmmkit/runtime';
+import { isKernelError, KernelError, schedulePoint } from '@hmmkit/runtime';
 import type { HmmRange } from './range.js';
 import { hmmRangeFault } from './range-fault.js';
 
@@ -98,6 +98,8 @@ async function tryOnce(mm: Mm, range: HmmRange, opts: HmmRangeFaultLoopOptions):
   } finally {
     mm.mmapLock.upRead();
   }
+  // Preemptible here as in the kernel: the window read_retry() exists for, open to the explorer.
+  await schedulePoint();
   await opts.lock.lock();
   try {
     if (range.notifier.readRetry(range.notifierSeq)) return false;
