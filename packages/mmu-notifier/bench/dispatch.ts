@@ -100,6 +100,19 @@ async function timeDispatch(
   return elapsed / ops;
 }
 
+/** The floor of any Promise-returning call: one await of an already-settled promise. */
+async function timeBareAwait(): Promise<number> {
+  const settled = Promise.resolve(1);
+  const N = 1_000_000;
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round <= ROUNDS; round++) {
+    const t0 = cpuNs();
+    for (let i = 0; i < N; i++) await settled;
+    if (round > 0) best = Math.min(best, (cpuNs() - t0) / N);
+  }
+  return best;
+}
+
 async function timeRead(): Promise<{ begin: number; retry: number }> {
   const subs = new MmuNotifierSubscriptions();
   const sub = await subs.insertInterval(0, PAGE, setSeqOps);
@@ -175,6 +188,10 @@ async function main(): Promise<void> {
   console.log('| uncontended read side | ns/op | ops/s |');
   console.log('|---|---:|---:|');
   console.log(`| await readBegin() | ${begin.toFixed(1)} | ${opsPerSec(begin)} |`);
+  const bare = await timeBareAwait();
+  console.log(
+    `| (reference) await of a settled promise | ${bare.toFixed(1)} | ${opsPerSec(bare)} |`,
+  );
   console.log(`| readRetry(seq) | ${retry.toFixed(1)} | ${opsPerSec(retry)} |`);
 }
 
