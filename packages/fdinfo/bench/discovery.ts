@@ -12,6 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { DrmClientScanner, generateProcesses, writeSyntheticProcfs } from '@hmmkit/fdinfo';
 import { naiveRefresh, naiveScan } from './naive-scanner.js';
 
@@ -163,9 +164,15 @@ function table(rows: Row[], refresh: string[]): string {
 
 const rows: Row[] = [];
 const refresh: string[] = [];
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 console.log(
-  `node ${process.version}, ${PROCS} processes, sizes ${SIZES.join('/')} fds, median of ${ROUNDS} rounds`,
+  `node ${process.version}, ${os.cpus().length} CPUs, ${PROCS} processes, sizes ${SIZES.join('/')} fds, median of ${ROUNDS} rounds, load average ${load()}`,
 );
 await realProc(rows);
 synthetic(rows, refresh);
 console.log(table(rows, refresh));
+console.log(`load average at the end: ${load()}`);

@@ -120,43 +120,36 @@ function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
-/** Dispatches on the letter after `drm-`; longer prefixes are tested first. */
+/** Dispatches on the family word between `drm-` and the next dash (`engine`, `total`, ...). */
 function parseDrmKey(st: ParseState, key: string): undefined {
-  switch (key.charCodeAt(4)) {
-    case 100: // d
-      if (key === 'drm-driver') return setString(st, 'driver');
-      break;
-    case 112: // p
-      if (key === 'drm-pdev') return setString(st, 'pdev');
-      if (key.startsWith('drm-purgeable-')) return parseMemory(st, key.slice(14), 'purgeable');
-      break;
-    case 99: // c
+  const dash = key.indexOf('-', 4);
+  const name = dash < 0 ? '' : key.slice(dash + 1);
+  switch (dash < 0 ? key : key.slice(4, dash)) {
+    case 'drm-driver':
+      return setString(st, 'driver');
+    case 'drm-pdev':
+      return setString(st, 'pdev');
+    case 'client':
       if (key === 'drm-client-id') return parseClientId(st);
       if (key === 'drm-client-name') return setString(st, 'clientName');
-      if (key.startsWith('drm-cycles-')) return parseCounter(st, key.slice(11), 'cycles');
       break;
-    case 101: // e
-      if (key.startsWith('drm-engine-capacity-')) return parseCapacity(st, key.slice(20));
-      if (key.startsWith('drm-engine-')) return parseCounter(st, key.slice(11), 'busyNs');
-      break;
-    case 116: // t
-      if (key.startsWith('drm-total-cycles-'))
-        return parseCounter(st, key.slice(17), 'totalCycles');
-      if (key.startsWith('drm-total-')) return parseMemory(st, key.slice(10), 'total');
-      break;
-    case 109: // m
-      if (key.startsWith('drm-maxfreq-')) return parseMaxFreq(st, key.slice(12));
-      if (key.startsWith('drm-memory-')) return parseLegacyMemory(st, key.slice(11));
-      break;
-    case 115: // s
-      if (key.startsWith('drm-shared-')) return parseMemory(st, key.slice(11), 'shared');
-      break;
-    case 97: // a
-      if (key.startsWith('drm-active-')) return parseMemory(st, key.slice(11), 'active');
-      break;
-    case 114: // r
-      if (key.startsWith('drm-resident-')) return parseMemory(st, key.slice(13), 'resident');
-      break;
+    case 'engine':
+      if (name.startsWith('capacity-')) return parseCapacity(st, name.slice(9));
+      return parseCounter(st, name, 'busyNs');
+    case 'cycles':
+      return parseCounter(st, name, 'cycles');
+    case 'total':
+      if (name.startsWith('cycles-')) return parseCounter(st, name.slice(7), 'totalCycles');
+      return parseMemory(st, name, 'total');
+    case 'maxfreq':
+      return parseMaxFreq(st, name);
+    case 'memory':
+      return parseLegacyMemory(st, name);
+    case 'shared':
+    case 'active':
+    case 'resident':
+    case 'purgeable':
+      return parseMemory(st, name, key.slice(4, dash) as MemoryField);
   }
   keepOther(st, key);
 }

@@ -121,6 +121,7 @@ export class DrmClientScanner {
   private known: DrmFdRef[] = [];
   private comms = new Map<number, string>();
   private passes = 0;
+  private passTexts = new Map<string, DrmFdinfo | undefined>();
 
   constructor(opts: ScannerOptions = {}) {
     const o = validateScanOptions('DrmClientScanner', opts);
@@ -256,6 +257,7 @@ export class DrmClientScanner {
       byKey.set(key, sample);
     }
     this.known = alive;
+    this.passTexts.clear();
     this.stats.clients = byKey.size;
     return [...byKey.values()];
   }
@@ -277,9 +279,18 @@ export class DrmClientScanner {
     const bytes = this.buf.subarray(0, n);
     if (ref.lastBytes === undefined || !bytes.equals(ref.lastBytes)) {
       ref.lastBytes = Buffer.from(bytes);
-      ref.lastInfo = parseFdinfo(bytes.toString('utf8'));
+      ref.lastInfo = this.parseOnce(bytes.toString('utf8'));
     }
     return ref.lastInfo === undefined ? undefined : { info: ref.lastInfo, timestampNs };
+  }
+
+  /** dup'd and inherited fds of one client print the same text: parse it once per pass. */
+  private parseOnce(text: string): DrmFdinfo | undefined {
+    const hit = this.passTexts.get(text);
+    if (hit !== undefined || this.passTexts.has(text)) return hit;
+    const info = parseFdinfo(text);
+    this.passTexts.set(text, info);
+    return info;
   }
 
   private readComm(pid: number): string | undefined {
