@@ -13,7 +13,7 @@
  * unlock, return true, all before the CPU changes its page table.
  */
 import { type Mm, PAGE_SIZE, PG_ZONE_DEVICE, type PhysicalMemory } from '@hmmkit/mm';
-import { KernelError, trace } from '@hmmkit/runtime';
+import { KernelError, mightSleep, trace } from '@hmmkit/runtime';
 import { CommandQueue, type DmaOp } from './command-queue.js';
 import {
   DEVICE_PTE_PERMS,
@@ -175,7 +175,8 @@ export class DeviceContext {
   /**
    * The device reads `length` bytes at `va` through its translations, faulting to the driver
    * where it must. Takes no virtual time (a job's ops do).
-   * **Context**: may sleep (faults).
+   * **Context**: may sleep (faults), so never under a spinlock nor from a non-blockable
+   * invalidation (might_sleep()).
    * @throws KernelError EINVAL on bad arguments or a closed client; EFAULT on an
    * unrecoverable fault; StaleTranslationError when the translation used is stale.
    * @example
@@ -184,11 +185,26 @@ export class DeviceContext {
   async dmaRead(va: number, length: number): Promise<Uint8Array> {
     const fn = 'DeviceContext.dmaRead';
     this.assertOpen(fn);
+    mightSleep(fn);
     checkAddr(fn, 'va', va);
     checkInt(fn, 'length', length, 0, MAX_DMA);
     const out = new Uint8Array(length);
     await this.#dma(va, out, 0, length, DEVICE_PTE_READ);
     return out;
+  }
+
+  /**
+   * The device reads `dst.length` bytes at `va` into `dst` (a driver's bounce buffer).
+   * Same contract as dmaRead().
+   * @throws KernelError EINVAL, EFAULT; StaleTranslationError.
+   */
+  async dmaReadInto(va: number, dst: Uint8Array): Promise<void> {
+    const fn = 'DeviceContext.dmaReadInto';
+    this.assertOpen(fn);
+    mightSleep(fn);
+    checkAddr(fn, 'va', va);
+    checkBytes(fn, 'dst', dst);
+    await this.#dma(va, dst, 0, dst.length, DEVICE_PTE_READ);
   }
 
   /**
@@ -198,6 +214,7 @@ export class DeviceContext {
   async dmaWrite(va: number, data: Uint8Array): Promise<void> {
     const fn = 'DeviceContext.dmaWrite';
     this.assertOpen(fn);
+    mightSleep(fn);
     checkAddr(fn, 'va', va);
     checkBytes(fn, 'data', data);
     await this.#dma(va, data, 0, data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
@@ -211,6 +228,7 @@ export class DeviceContext {
   async dmaAtomicAdd(va: number, addend: number): Promise<number> {
     const fn = 'DeviceContext.dmaAtomicAdd';
     this.assertOpen(fn);
+    mightSleep(fn);
     checkAddr(fn, 'va', va);
     if (va % 4 !== 0) throw invalid(fn, 'va', '4-byte aligned', va);
     checkInt(fn, 'addend', addend, 0, 0xffffffff);
@@ -248,14 +266,20 @@ export class DeviceContext {
     const mem = this.device.memory;
     const write = (need & DEVICE_PTE_WRITE) !== 0;
     let done = 0;
+    let continued = false;
     while (done < length) {
       const addr = va + done;
       const vpn = Math.floor(addr / PAGE_SIZE);
       const off = addr - vpn * PAGE_SIZE;
       const len = Math.min(PAGE_SIZE - off, length - done);
       let pfn = this.#translate(vpn, need);
-      if (pfn < 0) pfn = await this.#translateOrFault(vpn, need);
-      else this.#check(vpn, pfn, need);
+      if (pfn < 0) {
+        pfn = await this.#translateOrFault(vpn, need);
+        continued = false;
+      } else {
+        this.#check(vpn, pfn, need, continued);
+        continued = true;
+      }
       if (write) mem.writePage(pfn, off, buf, from + done, len);
       else mem.readPage(pfn, off, buf, from + done, len);
       done += len;
@@ -282,7 +306,7 @@ export class DeviceContext {
     for (let tries = 0; ; tries++) {
       const pfn = this.#translate(vpn, need);
       if (pfn >= 0) {
-        this.#check(vpn, pfn, need);
+        this.#check(vpn, pfn, need, false);
         return pfn;
       }
       if (tries === this.device.maxFaultRetries)
@@ -296,10 +320,11 @@ export class DeviceContext {
     }
   }
 
-  #check(vpn: number, pfn: number, need: number): void {
+  /** Runs the stale check; `continued`: no await since the previous page's check. */
+  #check(vpn: number, pfn: number, need: number, continued: boolean): void {
     if (this.device.staleCheck === 'off') return;
     const va = vpn * PAGE_SIZE;
-    const reason = this.#checker.check(va, pfn, (need & DEVICE_PTE_WRITE) !== 0);
+    const reason = this.#checker.check(va, pfn, (need & DEVICE_PTE_WRITE) !== 0, continued);
     if (reason === undefined) return;
     const a = {
       device: this.device.name,

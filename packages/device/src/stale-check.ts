@@ -26,6 +26,7 @@ import {
   PG_ZONE_DEVICE,
   type PhysicalMemory,
   PteKind,
+  TASK_SIZE,
 } from '@hmmkit/mm';
 import { RuntimeViolation } from '@hmmkit/runtime';
 import type { DeviceAccess } from './constants.js';
@@ -74,6 +75,8 @@ const KIND_NAMES = ['none', 'present', 'swap', 'migration', 'device-private', 'd
 /** Checks one translation against one Mm; reuses its walker. */
 export class StaleChecker {
   readonly #walker: PageTableWalker | undefined;
+  /** Address the walker stands just before, when the last check of a DMA run left it there. */
+  #next = -1;
 
   constructor(
     readonly memory: PhysicalMemory,
@@ -82,8 +85,12 @@ export class StaleChecker {
     this.#walker = mm === undefined ? undefined : new PageTableWalker(mm);
   }
 
-  /** Why the access at page `va` through `pfn` is stale, or undefined when it is consistent. */
-  check(va: number, pfn: number, write: boolean): string | undefined {
+  /**
+   * Why the access at page `va` through `pfn` is stale, or undefined when it is consistent.
+   * `continued`: nothing has run since the previous check of this DMA (no await), so the
+   * walker may step on from the previous page instead of walking down from the top.
+   */
+  check(va: number, pfn: number, write: boolean, continued: boolean): string | undefined {
     const mem = this.memory;
     if (!mem.validPfn(pfn)) return 'pfn does not exist';
     const flags = mem.flags[pfn]!;
@@ -91,8 +98,9 @@ export class StaleChecker {
     if (flags & PG_ZONE_DEVICE && mem.refcount[pfn] === 0) return 'the device page is free';
     const w = this.#walker;
     if (w === undefined) return undefined;
-    w.reset(va, va + PAGE_SIZE);
+    if (!continued || va !== this.#next) w.reset(va, TASK_SIZE);
     w.next();
+    this.#next = va + PAGE_SIZE;
     const k = w.kind;
     const mapped =
       (k === PteKind.PRESENT && !w.protnone) ||
@@ -108,6 +116,7 @@ export class StaleChecker {
   cpuView(va: number): CpuView {
     const w = this.#walker;
     if (w === undefined) return { kind: 'no mm', pfn: -1, writable: false };
+    this.#next = -1;
     w.reset(va, va + PAGE_SIZE);
     w.next();
     const none = w.kind === PteKind.NONE;
