@@ -22,7 +22,7 @@ import { checkName } from './validate.js';
  * ```
  */
 export function mightSleep(what?: string): void {
-  rt.mightSleep(what === undefined ? 'might_sleep()' : checkName('mightSleep', what));
+  rt.mightSleep(what === undefined ? 'might_sleep()' : checkName('mightSleep', what, 'what'));
 }
 
 /** Whether the current task is in atomic context (preempt_count != 0). Mirrors in_atomic(). */

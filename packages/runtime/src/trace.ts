@@ -34,7 +34,7 @@ export function setTraceSink(s: ((e: TraceEvent) => void) | undefined): void {
  */
 export function trace(kind: string, name: string, args?: Record<string, unknown>): void {
   if (sink === undefined) return;
-  checkName('trace', kind);
+  checkName('trace', kind, 'kind');
   checkName('trace', name);
   emit(rt.current.id, kind, name, args);
 }

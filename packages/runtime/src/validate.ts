@@ -19,9 +19,9 @@ export function invalid(fn: string, arg: string, why: string, value: unknown): K
   return new KernelError('EINVAL', `${fn}: ${arg} ${why}, got ${describe(value)}`);
 }
 
-export function checkName(fn: string, name: unknown): string {
+export function checkName(fn: string, name: unknown, arg = 'name'): string {
   if (typeof name !== 'string' || name.length === 0) {
-    throw invalid(fn, 'name', 'must be a non-empty string', name);
+    throw invalid(fn, arg, 'must be a non-empty string', name);
   }
   return name;
 }
