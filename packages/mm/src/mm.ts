@@ -27,6 +27,7 @@ import { getUserPages, type PageRef, pinUserPages } from './gup.js';
 import { madvise } from './madvise.js';
 import { type MmapOptions, mmap, munmap } from './mmap.js';
 import { mprotect } from './mprotect.js';
+import { mremap } from './mremap.js';
 import { PageTable } from './page-table.js';
 import type { PhysicalMemory } from './physical-memory.js';
 import { accessRead, accessWrite } from './uaccess.js';
@@ -227,6 +228,25 @@ export class Mm implements MmuNotifierMm {
    */
   mprotect(addr: number, length: number, prot: number): Promise<void> {
     return mprotect(this, addr, length, prot);
+  }
+
+  /**
+   * Resizes or moves a mapping. Mirrors mremap() (mm/mremap.c): shrink unmaps the tail, grow
+   * extends in place when the space after is free, otherwise MREMAP_MAYMOVE moves it (one
+   * MMU_NOTIFY_UNMAP over the old range around the entry move, then the old range unmapped).
+   * **Locking**: mmap_lock for write; may sleep.
+   * @throws KernelError EINVAL (bad flags, unaligned, zero new length, overlapping
+   * MREMAP_FIXED ranges), EFAULT (old range not inside one mapping), ENOMEM (cannot grow
+   * in place without MREMAP_MAYMOVE, no room), EOPNOTSUPP (MREMAP_DONTUNMAP, old length 0).
+   */
+  mremap(
+    oldAddr: number,
+    oldLength: number,
+    newLength: number,
+    flags: number,
+    newAddr = 0,
+  ): Promise<number> {
+    return mremap(this, oldAddr, oldLength, newLength, flags, newAddr);
   }
 
   /**

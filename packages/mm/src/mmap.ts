@@ -155,7 +155,7 @@ function checkFixed(mm: Mm, a: MmapArgs): number {
 }
 
 /** get_unmapped_area(): the hint when free, else the highest gap below MMAP_BASE. */
-function unmappedArea(mm: Mm, len: number, hint: number): number {
+export function unmappedArea(mm: Mm, len: number, hint: number): number {
   const h = Math.floor(hint / PAGE_SIZE) * PAGE_SIZE;
   if (h >= MMAP_MIN_ADDR && h <= TASK_SIZE - len && !mm.anyVmaIn(h, h + len)) return h;
   let top = MMAP_BASE;

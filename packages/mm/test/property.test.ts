@@ -8,6 +8,8 @@ import {
   MAP_PRIVATE,
   MAP_SHARED,
   Mm,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
   migratePage,
   PageTableWalker,
   PhysicalMemory,
@@ -37,7 +39,8 @@ type Op =
   | { op: 'write'; p: number; page: number; value: number }
   | { op: 'read'; p: number; page: number }
   | { op: 'fork' | 'exit'; p: number }
-  | { op: 'reclaim' | 'migrate'; p: number; page: number };
+  | { op: 'reclaim' | 'migrate'; p: number; page: number }
+  | { op: 'mremap'; p: number; page: number; n: number; to: number };
 
 const prot = fc.constantFrom(PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE);
 const p = fc.nat(3);
@@ -73,6 +76,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ op: fc.constantFrom('reclaim' as const, 'migrate' as const), p, page }),
     weight: 3,
   },
+  { arbitrary: fc.record({ op: fc.constant('mremap' as const), p, page, n, to: page }), weight: 1 },
 );
 
 function addr(pg: number): number {
@@ -162,6 +166,26 @@ async function step(memory: PhysicalMemory, procs: Proc[], o: Op): Promise<void>
       await mm.exit();
       procs.splice(procs.indexOf(proc), 1);
       return;
+    case 'mremap': {
+      const n = Math.min(o.n, WINDOW - o.page, WINDOW - o.to);
+      const vma = mm.vmaLookup(addr(o.page));
+      const call = mm.mremap(
+        addr(o.page),
+        n * 4096,
+        n * 4096,
+        MREMAP_MAYMOVE | MREMAP_FIXED,
+        addr(o.to),
+      );
+      if (o.page < o.to + n && o.to < o.page + n)
+        return expect(call).rejects.toMatchObject({ code: 'EINVAL' });
+      if (vma === undefined || vma.end < addr(o.page + n))
+        return expect(call).rejects.toMatchObject({ code: 'EFAULT' });
+      await call;
+      const moved = [...Array(n).keys()].map((i) => pages.get(o.page + i));
+      for (let i = 0; i < n; i++) pages.delete(o.page + i);
+      for (let i = 0; i < n; i++) pages.set(o.to + i, moved[i]!);
+      return;
+    }
     case 'reclaim':
     case 'migrate': {
       const pfn = pfnOf(mm, addr(o.page));
