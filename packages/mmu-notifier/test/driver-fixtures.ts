@@ -112,3 +112,57 @@ export async function validFlagDriverScenario(): Promise<void> {
   await cpu.join();
   checkNotStale(map);
 }
+
+/**
+ * Three tasks: the device mirrors page 0 while one CPU remaps it and another CPU invalidates
+ * a range next to it that hits nothing (the tree is then "partially excluded" in some
+ * schedules) and then all of it, so the invalidations overlap in time.
+ */
+export async function twoCpuScenario(): Promise<void> {
+  const subs = new MmuNotifierSubscriptions();
+  const map: Mapping = { cpu: 1, device: undefined };
+  const lock = new Mutex('mirror_lock');
+  const sub = await subs.insertInterval(0, PAGE, {
+    async invalidate(s, _range, cur) {
+      await lock.lock();
+      s.setSeq(cur);
+      map.device = undefined;
+      lock.unlock();
+      return true;
+    },
+  });
+  const device = spawn('device', async () => {
+    for (;;) {
+      const seq = await sub.readBegin();
+      const pfn = map.cpu;
+      await schedulePoint();
+      await lock.lock();
+      if (sub.readRetry(seq)) {
+        lock.unlock();
+        continue;
+      }
+      map.device = pfn;
+      lock.unlock();
+      return;
+    }
+  });
+  const other = spawn('cpu1', async () => {
+    for (const [s, e] of [
+      [PAGE, 2 * PAGE],
+      [0, 2 * PAGE],
+    ] as const) {
+      const r = rangeOf(subs, s, e);
+      await subs.invalidateRangeStart(r);
+      await schedulePoint();
+      await subs.invalidateRangeEnd(r);
+    }
+  });
+  const cpu = spawn('cpu0', () => cpuRemap(subs, map));
+  await device.join();
+  await cpu.join();
+  await other.join();
+  checkNotStale(map);
+  if (subs.activeInvalidateRanges !== 0 || subs.invalidateSeq % 2 !== 0) {
+    throw new Error(`not idle after all tasks: active=${subs.activeInvalidateRanges}`);
+  }
+}

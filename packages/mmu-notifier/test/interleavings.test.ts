@@ -1,7 +1,7 @@
 import { MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
 import { explore, Mutex, replay, schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { seqDriverScenario, validFlagDriverScenario } from './driver-fixtures.js';
+import { seqDriverScenario, twoCpuScenario, validFlagDriverScenario } from './driver-fixtures.js';
 import { PAGE, rangeOf } from './helpers.js';
 
 const DFS2 = { policy: 'dfs', preemptionBound: 2 } as const;
@@ -25,6 +25,14 @@ describe('interleavings under the explorer', () => {
     expect(result.failure?.replay).toBeUndefined();
     expect(result.exhausted).toBe(true);
     expect(result.runs).toBeGreaterThan(1);
+  });
+
+  it('the same driver stays coherent with a second CPU invalidating around it (PCT and random, seeded)', async () => {
+    for (const policy of ['pct', 'random'] as const) {
+      const result = await explore(twoCpuScenario, { policy, seed: 7, runs: 150, depth: 3 });
+      expect(result.failure?.replay).toBeUndefined();
+      expect(result.runs).toBe(150);
+    }
   });
 
   it('the historical valid-flag driver programs a stale mapping under some schedule', async () => {
