@@ -176,6 +176,7 @@ describe('explorer bad input (KernelError EINVAL naming the option)', () => {
     ['zero maxSteps', { policy: 'dfs', maxSteps: 0 }, /opts.maxSteps .* got 0/],
     ['non-boolean lockdep', { policy: 'dfs', lockdep: 1 }, /opts.lockdep must be a boolean/],
     ['missing options', undefined, /opts must be an object/],
+    ['non-function onRun', { policy: 'dfs', onRun: 'log' }, /opts.onRun must be a function/],
   ];
   for (const [what, opts, msg] of cases) {
     it(`rejects ${what}`, async () => {

@@ -76,6 +76,26 @@ describe('explorer behaviour', () => {
     );
   });
 
+  it('every run reports a schedule string that replays it', async () => {
+    const seen: Array<[string, boolean]> = [];
+    const res = await explore(checkThenAct.broken, {
+      policy: 'random',
+      seed: 5,
+      runs: 50,
+      onRun: (s, failed) => seen.push([s, failed]),
+    });
+    expect(seen.length).toBe(res.runs);
+    for (const [schedule, failed] of seen) {
+      expect(schedule).toMatch(/^random:5:/);
+      const outcome = await replay(schedule, checkThenAct.broken).then(
+        () => false,
+        () => true,
+      );
+      expect(outcome).toBe(failed);
+    }
+    expect(seen.at(-1)?.[1]).toBe(true);
+  });
+
   it('dfs at preemption bound 0 explores only the orders of blocking points', async () => {
     const zero = await explore(checkThenAct.correct, { policy: 'dfs', preemptionBound: 0 });
     const two = await explore(checkThenAct.correct, { policy: 'dfs', preemptionBound: 2 });

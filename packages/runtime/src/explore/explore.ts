@@ -30,6 +30,8 @@ export interface ExploreOptions {
   lockdep?: boolean;
   /** Run every schedule twice and fail if the runnable sets differ (default false). */
   determinism?: boolean;
+  /** Called after every run with its schedule string (replayable) and whether it failed. */
+  onRun?: (schedule: string, failed: boolean) => void;
 }
 
 /** A failing schedule, shrunk, with the one-line call that replays it. */
@@ -47,6 +49,7 @@ export interface ExploreResult {
 }
 
 interface Checked {
+  onRun: ((schedule: string, failed: boolean) => void) | undefined;
   policy: PolicyName;
   seed: number;
   runs: number;
@@ -81,6 +84,7 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
     policy.beginRun(run);
     let res = await runOnce(scenario, policy, o.cfg);
     if (!res.failed && o.cfg.signature) res = await compareReplay(scenario, o, res);
+    o.onRun?.(scheduleOf(o, res.choices), res.failed);
     if (res.failed) return { runs: run + 1, failure: await shrink(scenario, o, res) };
     if (!policy.endRun(res.steps)) return { runs: run + 1, exhausted: true };
   }
@@ -198,14 +202,13 @@ async function shrink(scenario: Scenario, o: Checked, found: RunResult): Promise
       }
     }
   }
-  const schedule = formatSchedule({
-    policy: o.policy,
-    seed: o.seed,
-    choices: best.choices,
-    lockdep: o.cfg.lockdep,
-    maxSteps: o.cfg.maxSteps,
-  });
+  const schedule = scheduleOf(o, best.choices);
   return { error: best.failure, schedule, replay: `replay('${schedule}', scenario)` };
+}
+
+function scheduleOf(o: Checked, choices: Array<[number, number]>): string {
+  const { policy, seed, cfg } = o;
+  return formatSchedule({ policy, seed, choices, lockdep: cfg.lockdep, maxSteps: cfg.maxSteps });
 }
 
 function replayConfig(lockdep: boolean, maxSteps: number, signature: boolean): RunConfig {
@@ -227,7 +230,12 @@ function checkOptions(scenario: Scenario, opts: ExploreOptions): Checked {
     throw invalid('explore', 'opts.policy', "must be 'random', 'pct' or 'dfs'", policy);
   }
   const dflt = policy === 'dfs' ? 100000 : 1000;
+  const { onRun } = opts;
+  if (onRun !== undefined && typeof onRun !== 'function') {
+    throw invalid('explore', 'opts.onRun', 'must be a function', onRun);
+  }
   return {
+    onRun,
     policy,
     seed: intOpt('seed', opts.seed, 0, 0, 0xffffffff),
     runs: intOpt('runs', opts.runs, dflt, 1, 1e9),
