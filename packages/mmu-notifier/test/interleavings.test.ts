@@ -21,7 +21,7 @@ function lockingOps(lock: Mutex, onCall: (cur: number) => void) {
 
 describe('interleavings under the explorer', () => {
   it('a driver following read_begin / fault / lock / read_retry never programs a stale mapping (DFS, bound 2)', async () => {
-    const result = await explore(seqDriverScenario, DFS2);
+    const result = await explore(seqDriverScenario, { ...DFS2, determinism: true });
     expect(result.failure?.replay).toBeUndefined();
     expect(result.exhausted).toBe(true);
     expect(result.runs).toBeGreaterThan(1);
