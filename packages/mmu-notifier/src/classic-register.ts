@@ -42,9 +42,9 @@ function toNotifier(arg: MmuNotifierOps | MmuNotifier): MmuNotifier {
 }
 
 /**
- * As the kernel does under CONFIG_LOCKDEP (v6.17: in every fs_reclaim_acquire(); before
- * v5.10: in __mmu_notifier_register()), record "reclaim, then the start map": a lock that a
- * callback takes must never be held across a reclaim-capable allocation.
+ * As the kernel does under CONFIG_LOCKDEP (v6.17: in every fs_reclaim_acquire(); older
+ * kernels: in __mmu_notifier_register()), record "reclaim, then the start map": a lock that
+ * a callback takes must never be held across a reclaim-capable allocation.
  */
 function primeReclaimOrder(s: MmuNotifierSubscriptions): void {
   fsReclaimAcquire(GFP_KERNEL);
