@@ -102,9 +102,20 @@ function plainTarget(rnd: () => number, i: number): string {
  * @throws RangeError on negative or non-integer counts.
  */
 export function generateProcesses(spec: SyntheticTreeSpec): SyntheticProcess[] {
-  for (const k of ['seed', 'processes', 'fdsPerProcess', 'drmClients'] as const) {
-    if (!Number.isInteger(spec[k]) || spec[k] < 0) {
-      throw new RangeError(`generateProcesses: ${k} must be an integer >= 0, got ${spec[k]}`);
+  if (typeof spec !== 'object' || spec === null)
+    throw new TypeError('generateProcesses: spec must be an object');
+  for (const k of [
+    'seed',
+    'processes',
+    'fdsPerProcess',
+    'drmClients',
+    'kernelThreads',
+    'firstPid',
+  ] as const) {
+    const v = spec[k];
+    if (v === undefined && (k === 'kernelThreads' || k === 'firstPid')) continue;
+    if (v === undefined || !Number.isInteger(v) || v < 0) {
+      throw new RangeError(`generateProcesses: ${k} must be an integer >= 0, got ${v}`);
     }
   }
   const rnd = prng(spec.seed);

@@ -377,3 +377,45 @@ describe('scanner arguments', () => {
     });
   });
 });
+
+describe('synthetic tree generator', () => {
+  it('is reproducible for a seed and holds kernel threads without fds', () => {
+    const a = generateProcesses({
+      seed: 3,
+      processes: 5,
+      fdsPerProcess: 4,
+      drmClients: 3,
+      kernelThreads: 2,
+    });
+    const b = generateProcesses({
+      seed: 3,
+      processes: 5,
+      fdsPerProcess: 4,
+      drmClients: 3,
+      kernelThreads: 2,
+    });
+    expect(a).toEqual(b);
+    expect(a.filter((p) => p.fds.length === 0).map((p) => p.comm)).toEqual([
+      'kworker/0',
+      'kworker/1',
+    ]);
+    expect(a.flatMap((p) => p.fds).some((f) => f.target.startsWith('socket:['))).toBe(true);
+  });
+
+  it('rejects bad counts and bad roots', () => {
+    expect(() =>
+      generateProcesses({ seed: 1, processes: -1, fdsPerProcess: 1, drmClients: 0 }),
+    ).toThrow(/processes must be an integer >= 0, got -1/);
+    expect(() =>
+      generateProcesses({ seed: 1, processes: 1, fdsPerProcess: 1.5, drmClients: 0 }),
+    ).toThrow(RangeError);
+    expect(() => generateProcesses(null as never)).toThrow(/spec must be an object/);
+    expect(() => writeSyntheticProcfs('', [])).toThrow(TypeError);
+    expect(() => writeSyntheticProcfs(root, {} as never)).toThrow(/processes must be an array/);
+  });
+
+  it('adds a client id after drm-driver when a sample has none', () => {
+    expect(withClientId('drm-driver:\tx\n', 5)).toBe('drm-driver:\tx\ndrm-client-id:\t5\n');
+    expect(withClientId(DRIVER_SAMPLES.msm, 9)).toMatch(/^drm-client-id:\t9$/m);
+  });
+});
