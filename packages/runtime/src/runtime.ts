@@ -23,8 +23,8 @@ import { RuntimeViolation, type ViolationKind } from './violation.js';
  *
  * FIFO mode (default): run-to-block, the run queue is FIFO, uncontended operations
  * never park. Code outside any spawned task is the implicit task `main` (id 0).
- * Explore mode: every operation that may sleep parks at a scheduling point and the
- * policy picks the next task among the runnable ones.
+ * Explore mode: every operation that may sleep is a scheduling point where the policy
+ * picks the next task among the runnable ones (the yielding task included).
  */
 
 /** The explorer's choice function, consulted at each step with two or more runnable tasks. */
@@ -149,7 +149,8 @@ export class Runtime {
    */
   #explorePoint(hooks: RunHooks): Promise<void> {
     const cur = this.current;
-    if (this.hasFailure || this.ended) return this.#park();
+    // Already parked in this turn (e.g. Promise.all of two sleeping calls): queue normally.
+    if (this.hasFailure || this.ended || cur.state !== RUNNING) return this.#park();
     cur.state = RUNNABLE;
     this.runq.push(cur);
     const next = this.#choose(hooks, cur, true);

@@ -212,3 +212,26 @@ describe('explorer bad input (KernelError EINVAL naming the option)', () => {
     });
   }
 });
+
+describe('several sleeping calls in one turn', () => {
+  it('a task awaiting two scheduling points at once resumes once, in every schedule', async () => {
+    const res = await explore(
+      async () => {
+        const m = new Mutex('pair');
+        let resumed = 0;
+        const t = spawn('both', async () => {
+          await Promise.all([schedulePoint(), m.lock()]);
+          resumed++;
+          m.unlock();
+        });
+        const other = spawn('other', () => schedulePoint());
+        await t.join();
+        await other.join();
+        if (resumed !== 1) throw new Error(`resumed ${resumed} times`);
+      },
+      { policy: 'dfs', preemptionBound: 2 },
+    );
+    expect(res.failure).toBeUndefined();
+    expect(res.exhausted).toBe(true);
+  });
+});
