@@ -13,8 +13,9 @@ function matches(f: Fixture, e: unknown): boolean {
   return e instanceof Error && f.expect.test(e.message);
 }
 
+/** Budgets: dfs until exhausted at bound 2 (never more than a few hundred runs here), 500 runs otherwise. */
 const policies: ExploreOptions[] = [
-  { policy: 'dfs', preemptionBound: 2 },
+  { policy: 'dfs', preemptionBound: 2, runs: 500 },
   { policy: 'pct', seed: 7, runs: 500 },
   { policy: 'random', seed: 7, runs: 500 },
 ];
@@ -22,7 +23,7 @@ const policies: ExploreOptions[] = [
 describe('the explorer finds every broken fixture and replays it', () => {
   for (const f of catalogue) {
     for (const opts of policies) {
-      it(`${f.name} under ${opts.policy}`, async () => {
+      it(`${f.name} under ${opts.policy} within ${opts.runs} runs`, async () => {
         const res = await explore(f.broken, opts);
         expect(res.failure).toBeDefined();
         const failure = res.failure!;
