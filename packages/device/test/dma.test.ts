@@ -94,6 +94,15 @@ describe('stale translations', () => {
     expect(device.violations).toHaveLength(1);
   });
 
+  it('within one multi-page DMA the page that went stale is the one reported', async () => {
+    const { ctx, addr, mm } = await system(3, 'no-invalidate');
+    await ctx.dmaRead(addr, 3 * PAGE);
+    await mm.munmap(addr + 2 * PAGE, PAGE);
+    const err = await ctx.dmaRead(addr, 3 * PAGE).catch((e) => e);
+    expect(err).toBeInstanceOf(StaleTranslationError);
+    expect(err.access.va).toBe(addr + 2 * PAGE);
+  });
+
   it('a driver that clears PTEs but forgets the TLB flush: the cached translation is reported', async () => {
     const { ctx, addr, mm } = await system(1, 'no-flush');
     await ctx.dmaRead(addr, 1);
