@@ -19,7 +19,7 @@ import {
   VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
   VM_FAULT_SIGSEGV,
-  VM_IO,
+  VM_MIXEDMAP,
   VM_PFNMAP,
   VM_SHARED,
   VM_WRITE,
@@ -69,7 +69,7 @@ async function handlePteFault(mm: Mm, vma: Vma, addr: number, flags: number): Pr
   const pfn = mm.pt.pfn[slot]!;
   switch (pteKind(bits)) {
     case PteKind.NONE:
-      if (vma.flags & (VM_IO | VM_PFNMAP)) return VM_FAULT_SIGBUS;
+      if (vma.flags & (VM_PFNMAP | VM_MIXEDMAP)) return VM_FAULT_SIGBUS;
       return vma.isAnonymous
         ? doAnonymousPage(mm, vma, addr, slot, flags)
         : doFault(mm, vma, addr, slot, flags);

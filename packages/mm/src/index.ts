@@ -8,6 +8,7 @@ export { MemFile } from './mem-file.js';
 export { migratePage } from './migrate.js';
 export { Mm } from './mm.js';
 export type { MmapOptions } from './mmap.js';
+export { changeProtNuma } from './numa.js';
 export { oomReap } from './oom-reaper.js';
 export {
   PG_ANON,
@@ -45,5 +46,6 @@ export {
 export { ptepClearFlush, setPteAt } from './pte-edit.js';
 export { reclaimPage } from './reclaim.js';
 export { type RmapHit, rmapWalk } from './rmap.js';
+export { remapPfnRange, vmInsertPage } from './special-mapping.js';
 export type { VmFault } from './vm-fault.js';
 export { Vma } from './vma.js';

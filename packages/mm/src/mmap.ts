@@ -21,11 +21,15 @@ import {
   PROT_READ,
   PROT_WRITE,
   TASK_SIZE,
+  VM_DONTCOPY,
   VM_EXEC,
+  VM_IO,
   VM_MAYEXEC,
   VM_MAYREAD,
   VM_MAYSHARE,
   VM_MAYWRITE,
+  VM_MIXEDMAP,
+  VM_PFNMAP,
   VM_READ,
   VM_SHARED,
   VM_WRITE,
@@ -46,7 +50,16 @@ export interface MmapOptions {
   file?: MemFile;
   /** Byte offset in the file, page aligned. */
   offset?: number;
+  /**
+   * VM flags a device driver's ->mmap would set, standing for the mmap of a device file:
+   * any of VM_IO, VM_PFNMAP, VM_MIXEDMAP, VM_DONTCOPY. With VM_PFNMAP or VM_MIXEDMAP the
+   * mapping has no backing memory: the driver fills it with remapPfnRange() / vmInsertPage()
+   * and a fault on an empty entry is a SIGBUS.
+   */
+  vmFlags?: number;
 }
+
+const DRIVER_VM_FLAGS = VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_DONTCOPY;
 
 /** Top of the mmap area (mm->mmap_base): TASK_SIZE minus a fixed stack gap. */
 export const MMAP_BASE = TASK_SIZE - 128 * 1024 * 1024;
@@ -117,8 +130,16 @@ function checkMmapArgs(length: number, prot: number, flags: number, opts: MmapOp
     throw new KernelError('EOVERFLOW', `offset ${offset} + length ${len} overflows`);
   const hint = opts.addr ?? 0;
   checkInteger('addr', hint);
+  const extra = opts.vmFlags ?? 0;
+  checkInteger('vmFlags', extra);
+  if (extra & ~DRIVER_VM_FLAGS || extra < 0)
+    throw new KernelError(
+      'EINVAL',
+      `vmFlags ${extra}: only VM_IO, VM_PFNMAP, VM_MIXEDMAP, VM_DONTCOPY`,
+    );
   const shared = type !== MAP_PRIVATE;
   const vmFlags =
+    extra |
     protToVmFlags(prot) |
     VM_MAYREAD |
     VM_MAYWRITE |
@@ -134,7 +155,9 @@ async function mapRegion(mm: Mm, a: MmapArgs): Promise<number> {
   const shared = (a.vmFlags & VM_SHARED) !== 0;
   let file = a.file;
   let pgoff = a.pgoff;
-  if (file === undefined && shared) file = new MemFile(mm.memory, mm.memory.newId(), a.len, false);
+  const device = (a.vmFlags & (VM_PFNMAP | VM_MIXEDMAP)) !== 0;
+  if (file === undefined && shared && !device)
+    file = new MemFile(mm.memory, mm.memory.newId(), a.len, false);
   else if (file === undefined) pgoff = addr / PAGE_SIZE;
   file?.get();
   mm.linkVma(new Vma(addr, addr + a.len, a.vmFlags, pgoff, file));

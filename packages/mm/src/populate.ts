@@ -12,6 +12,7 @@ import {
   PAGE_SIZE,
   VM_FAULT_ERROR,
   VM_IO,
+  VM_MIXEDMAP,
   VM_PFNMAP,
   VM_SHARED,
   VM_WRITE,
@@ -26,7 +27,7 @@ import { pmdEnd } from './zap.js';
 
 /** Faults in [start, end) of `vma`; mmap_lock held for read. */
 export async function populateRange(mm: Mm, vma: Vma, start: number, end: number): Promise<void> {
-  if (vma.flags & (VM_IO | VM_PFNMAP)) return;
+  if (vma.flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) return;
   const write = (vma.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
   if (vma.isAnonymous && !(vma.flags & VM_SHARED) && !fillNone(mm, vma, start, end, write)) return;
   const need = PTE_PRESENT | (write ? PTE_WRITE : 0);
