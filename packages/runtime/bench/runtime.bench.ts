@@ -82,9 +82,9 @@ async function plainLoop(tasks: number): Promise<number> {
       m.unlock();
     }
   };
-  const t0 = now();
+  const c0 = cpu();
   await Promise.all(Array.from({ length: tasks }, body));
-  const dt = now() - t0;
+  const dt = cpu() - c0;
   if (n !== OPS) throw new Error('lost update');
   return dt;
 }
@@ -101,10 +101,10 @@ async function runtimeLoop(tasks: number): Promise<number> {
       m.unlock();
     }
   };
-  const t0 = now();
+  const c0 = cpu();
   const ts = Array.from({ length: tasks }, (_, i) => spawn(`t${i}`, body));
   await Promise.all(ts.map((t) => t.join()));
-  const dt = now() - t0;
+  const dt = cpu() - c0;
   if (n !== OPS) throw new Error('lost update');
   return dt;
 }
@@ -125,12 +125,12 @@ async function main(): Promise<void> {
   }
 
   console.log(`\nFIFO lock-heavy loop: ${fmt(OPS)} mutex lock/unlock pairs in total`);
-  console.log('| loop | tasks | ms (best of 7) | lock+unlock/s | ratio to plain |');
+  console.log('| loop | tasks | CPU ms (best of 11) | lock+unlock/s | ratio to plain |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const tasks of [1, 3]) {
     const plain: number[] = [];
     const ours: number[] = [];
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 11; i++) {
       plain.push(await plainLoop(tasks));
       ours.push(await runtimeLoop(tasks));
     }
