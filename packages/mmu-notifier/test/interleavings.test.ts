@@ -205,4 +205,47 @@ describe('interleavings under the explorer', () => {
     expect(result.failure?.replay).toBeUndefined();
     expect(refusals).toBeGreaterThan(0);
   });
+
+  it('no classic callback runs after unregister() returns, whatever the schedule (DFS, bound 2)', async () => {
+    let overlapped = 0;
+    const result = await explore(async () => {
+      const subs = new MmuNotifierSubscriptions();
+      const lock = new Mutex('drv');
+      let gone = false;
+      let inside = 0;
+      const n = await subs.register({
+        async invalidateRangeStart() {
+          if (gone) throw new Error('invalidateRangeStart after unregister() returned');
+          inside++;
+          await lock.lock();
+          lock.unlock();
+          inside--;
+          return 0;
+        },
+        async invalidateRangeEnd() {
+          if (gone) throw new Error('invalidateRangeEnd after unregister() returned');
+        },
+      });
+      const cpu = spawn('cpu', async () => {
+        for (let i = 0; i < 2; i++) {
+          const r = rangeOf(subs, 0, PAGE);
+          await subs.invalidateRangeStart(r);
+          await schedulePoint();
+          await subs.invalidateRangeEnd(r);
+        }
+      });
+      const driver = spawn('driver', async () => {
+        await schedulePoint();
+        if (inside > 0) overlapped++;
+        await n.unregister();
+        if (inside > 0) throw new Error('unregister() returned while a callback was running');
+        gone = true;
+      });
+      await cpu.join();
+      await driver.join();
+    }, DFS2);
+    expect(result.failure?.replay).toBeUndefined();
+    expect(result.exhausted).toBe(true);
+    expect(overlapped).toBeGreaterThan(0);
+  });
 });
