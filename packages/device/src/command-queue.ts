@@ -27,7 +27,10 @@ export interface DeviceJob {
 const MAX_DURATION = 2 ** 50;
 const MAX_DMA = 2 ** 30;
 
-/** One client's in-order queue on one engine class. Created by DeviceContext.createQueue(). */
+/**
+ * One client's in-order queue on one engine class. Mirrors a drm_sched_entity (a context's
+ * ring). Created by DeviceContext.createQueue().
+ */
 export class CommandQueue {
   /** Fence context of this queue. */
   readonly fenceContext: number;

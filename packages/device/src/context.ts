@@ -62,7 +62,10 @@ const ACCESS_NAMES: DeviceAccess[] = [
 ];
 let lastClientId = 0;
 
-/** One client's device address space. Created by Device.open(). */
+/**
+ * One client's device address space. Mirrors struct drm_file with its GPU VM (test_hmm's
+ * struct dmirror). Created by Device.open().
+ */
 export class DeviceContext {
   /** drm-client-id: from one counter shared by every device, never reused (drm_file_alloc). */
   readonly clientId: string;

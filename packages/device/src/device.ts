@@ -90,8 +90,9 @@ export class Device implements DeviceShared {
     return this.scheduler.engines.map((e) => ({ name: e.name, capacity: e.capacity }));
   }
 
-  /** Open clients. */
+  /** Open clients (a client closed with its own close() leaves the set here). */
   get clients(): ReadonlySet<DeviceContext> {
+    for (const c of this.#clients) if (c.closed) this.#clients.delete(c);
     return this.#clients;
   }
 

@@ -9,7 +9,11 @@
  * engine.
  */
 
-/** A direct-mapped TLB of `entries` slots (a power of two). */
+/**
+ * A direct-mapped TLB of `entries` slots (a power of two). Mirrors a GPU's per-VMID TLB /
+ * a device's ATC, invalidated by amdgpu_gmc_flush_gpu_tlb() or nvkm_vmm_flush().
+ * **Locking**: none; see the file comment.
+ */
 export class DeviceTlb {
   readonly entries: number;
   /** vpn + 1 per slot, 0 = empty. */

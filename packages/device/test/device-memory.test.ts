@@ -95,3 +95,22 @@ describe('device memory, fault delivery, tracing, teardown', () => {
     expect(device.violations).toEqual([]);
   });
 });
+
+describe('fault handler contract', () => {
+  it('a fault handler that waits on a fence of its own device is reported as a deadlock, not hung', async () => {
+    const { ctx, addr, mm, device, driver } = await system(1);
+    await mm.munmap(addr, PAGE);
+    const fresh = await mm.mmap(PAGE, 3, 0x22);
+    device.setFaultHandler(async (f) => {
+      await ctx.createQueue('gfx').submit({ durationNs: 1 }).wait();
+      await driver.fault(f);
+    });
+    const job = ctx.createQueue('copy').submit({
+      durationNs: 10,
+      ops: [{ op: 'write', va: fresh, data: new Uint8Array(1) }],
+    });
+    const err = await job.wait().catch((e) => e);
+    expect(err).toMatchObject({ name: 'RuntimeViolation', kind: 'deadlock' });
+    expect(String(err)).toMatch(/mutex hmmkit scheduler held by main/);
+  });
+});
