@@ -1,4 +1,11 @@
 import {
+  DeviceExclusivePage,
+  installDeviceExclusiveOps,
+  makeDeviceExclusive,
+  makeDeviceExclusiveRange,
+  removeDeviceExclusiveEntry,
+} from '@hmmkit/device-exclusive';
+import {
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_PRIVATE,
@@ -17,13 +24,6 @@ import {
 } from '@hmmkit/mm';
 import { RuntimeViolation } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import {
-  DeviceExclusivePage,
-  installDeviceExclusiveOps,
-  makeDeviceExclusive,
-  makeDeviceExclusiveRange,
-  removeDeviceExclusiveEntry,
-} from '../src/index.js';
 import { entryAt, withMmapRead } from './device.js';
 import { PRIV, RW, setup } from './helpers.js';
 

@@ -1,7 +1,7 @@
+import { makeDeviceExclusive } from '@hmmkit/device-exclusive';
 import { assertInvariants, migratePage, PAGE_SIZE, PteKind, reclaimPage } from '@hmmkit/mm';
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { describe, expect, it } from 'vitest';
-import { makeDeviceExclusive } from '../src/index.js';
 import { AtomicDevice, allFree, entryAt, withMmapRead } from './device.js';
 import { setup } from './helpers.js';
 

@@ -4,6 +4,8 @@
  * a device lock, and a table address -> pfn of pages the device may access atomically.
  * Its notifier skips only the MMU_NOTIFY_EXCLUSIVE event that carries its own owner.
  */
+
+import { makeDeviceExclusive } from '@hmmkit/device-exclusive';
 import { type Mm, PAGE_SIZE, PageTableWalker, type PhysicalMemory, PteKind } from '@hmmkit/mm';
 import {
   type MmuIntervalNotifier,
@@ -11,7 +13,6 @@ import {
   type MmuNotifierRange,
 } from '@hmmkit/mmu-notifier';
 import { KernelError, Mutex } from '@hmmkit/runtime';
-import { makeDeviceExclusive } from '../src/index.js';
 
 export interface DeviceOptions {
   /** Skip our own MMU_NOTIFY_EXCLUSIVE (default true); false reproduces the livelock. */

@@ -1,3 +1,4 @@
+import { makeDeviceExclusive } from '@hmmkit/device-exclusive';
 import {
   HMM_PFN_REQ_FAULT,
   HMM_PFN_REQ_WRITE,
@@ -10,7 +11,6 @@ import {
 import { PAGE_SIZE, PROT_READ, PteKind } from '@hmmkit/mm';
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { describe, expect, it } from 'vitest';
-import { makeDeviceExclusive } from '../src/index.js';
 import { entryAt, withMmapRead } from './device.js';
 import { type Setup, setup } from './helpers.js';
 

@@ -1,3 +1,4 @@
+import { makeDeviceExclusive } from '@hmmkit/device-exclusive';
 import {
   assertInvariants,
   FAULT_FLAG_ALLOW_RETRY,
@@ -13,7 +14,6 @@ import {
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { makeDeviceExclusive } from '../src/index.js';
 import { allFree, entryAt, exclusiveEntries, withMmapRead } from './device.js';
 import { recordRanges, setup } from './helpers.js';
 

@@ -1,3 +1,4 @@
+import { makeDeviceExclusive } from '@hmmkit/device-exclusive';
 import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
@@ -11,7 +12,6 @@ import {
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { Mutex } from '@hmmkit/runtime';
 import { expect, it } from 'vitest';
-import { makeDeviceExclusive } from '../src/index.js';
 
 it('runs the README example: a device atomic increment, then the CPU reads it back', async () => {
   const log: string[] = [];
