@@ -60,7 +60,11 @@ export class MmuNotifierSubscriptions implements MmuNotifierMm {
   //                            the unlinked entry's `hnext` so a concurrent walk continues.
   // `wq` is woken by the last end (seq made even) for readBegin() and remove() sleepers.
   // `hasItree` is written once, under the mmap write lock and `lock`, before the first
-  //                            insert; the starts in flight at that moment become active.
+  //                            insert; the starts in flight at that moment (counted in
+  //                            `startsBeforeItree` while the tree is off) become active.
+  // Every section guarded by `lock` is synchronous and calls no callback, so under the
+  // runtime's cooperative scheduler it is atomic by construction, as the kernel's is by the
+  // spinlock; the runtime SpinLock is kept so lockdep and might_sleep() see it.
 
   /** @internal subscriptions->lock */
   readonly lock = new SpinLock('mmu_notifier_subscriptions.lock');
@@ -80,7 +84,7 @@ export class MmuNotifierSubscriptions implements MmuNotifierMm {
   startsBeforeItree = 0;
   /** @internal subscriptions->list: classic subscribers, newest first (hlist_add_head). */
   listHead: MmuNotifier | undefined = undefined;
-  /** @internal the notifier SRCU (the kernel's file-static `srcu`). */
+  /** @internal the notifier SRCU (the kernel has one static `srcu` for every mm; here one per mm). */
   readonly srcu = new Srcu('mmu_notifier');
   /** @internal __mmu_notifier_invalidate_range_start_map (lockdep pseudo-lock). */
   readonly startMap = new LockdepMap('mmu_notifier_invalidate_range_start');
