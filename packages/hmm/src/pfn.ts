@@ -65,8 +65,8 @@ export class HmmPfns {
    * @throws KernelError EINVAL when npages is not a non-negative safe integer.
    */
   constructor(npages: number) {
-    if (!Number.isSafeInteger(npages) || npages < 0 || npages > 2 ** 32)
-      throw new KernelError('EINVAL', `npages must be an integer in [0, 2^32], got ${npages}`);
+    if (!Number.isSafeInteger(npages) || npages < 0 || npages >= 2 ** 31)
+      throw new KernelError('EINVAL', `npages must be an integer in [0, 2^31), got ${npages}`);
     this.pfn = new Float64Array(npages);
     this.flags = new Uint16Array(npages);
   }
