@@ -40,11 +40,20 @@ export class MirrorDriver {
     readonly ctx: DeviceContext,
     readonly mm: Mm,
     readonly bug: DriverBug,
+    readonly owner: unknown,
   ) {}
 
-  /** open(): a client on `device` mirroring `mm`, with its notifier and fault handler. */
-  static async open(device: Device, mm: Mm, bug: DriverBug = 'none'): Promise<MirrorDriver> {
-    const d = new MirrorDriver(device.open(mm), mm, bug);
+  /**
+   * open(): a client on `device` mirroring `mm`, with its notifier and fault handler.
+   * `owner`: the pgmap owner of this device's private pages (hmm_range.dev_private_owner).
+   */
+  static async open(
+    device: Device,
+    mm: Mm,
+    bug: DriverBug = 'none',
+    owner?: unknown,
+  ): Promise<MirrorDriver> {
+    const d = new MirrorDriver(device.open(mm), mm, bug, owner);
     d.notifier = await mm.notifiers.insertInterval(0, TASK_SIZE, {
       invalidate: (sub, range, cur) => d.invalidate(sub, range, cur),
     });
@@ -74,6 +83,7 @@ export class MirrorDriver {
       hmmPfns: new HmmPfns(1),
       defaultFlags: HMM_PFN_REQ_FAULT | (f.access === 'read' ? 0 : HMM_PFN_REQ_WRITE),
       pfnFlagsMask: 0,
+      devPrivateOwner: this.owner,
     };
     await hmmRangeFaultLoop(range, {
       lock: this.lock,
