@@ -146,6 +146,18 @@ describe('explorer failure detection', () => {
     await expect(checkDeterminism('dfs:0:2>2', scenario)).resolves.toBeUndefined();
   });
 
+  it('two explorations at once: the second is EBUSY, the first completes', async () => {
+    const scenario = async () => {
+      await schedulePoint();
+    };
+    const [a, b] = await Promise.allSettled([
+      explore(scenario, { policy: 'dfs' }),
+      explore(scenario, { policy: 'dfs' }),
+    ]);
+    expect(a.status).toBe('fulfilled');
+    expect(b.status === 'rejected' && isKernelError(b.reason, 'EBUSY')).toBe(true);
+  });
+
   it('explore called inside a run is EBUSY and fails that run', async () => {
     const res = await explore(
       async () => {

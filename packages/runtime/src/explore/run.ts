@@ -1,3 +1,4 @@
+import { KernelError } from '../errors.js';
 import { installRuntime, Runtime, rt, type SchedulePolicy } from '../runtime.js';
 import type { TaskState } from '../task.js';
 
