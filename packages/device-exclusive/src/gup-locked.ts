@@ -10,8 +10,6 @@ import {
   FAULT_FLAG_REMOTE,
   FAULT_FLAG_WRITE,
   type Mm,
-  PAGE_SIZE,
-  type PageTableWalker,
   PteKind,
   VM_FAULT_ERROR,
   VM_FAULT_HWPOISON,
@@ -22,6 +20,7 @@ import {
   VM_WRITE,
 } from '@hmmkit/mm';
 import { KernelError } from '@hmmkit/runtime';
+import { entryAt } from './walker-cache.js';
 
 /** check_vma_flags() for FOLL_WRITE | FOLL_SPLIT_PMD without FOLL_FORCE. */
 function checkVma(mm: Mm, addr: number): void {
@@ -39,9 +38,8 @@ function checkVma(mm: Mm, addr: number): void {
  * follow_page_pte() for a write: the pfn when the entry is a present, writable PTE of a
  * normal page, -1 when a fault is needed.
  */
-function followWritable(w: PageTableWalker, addr: number): number {
-  w.reset(addr, addr + PAGE_SIZE);
-  w.next();
+function followWritable(mm: Mm, addr: number): number {
+  const w = entryAt(mm, addr);
   if (w.kind !== PteKind.PRESENT || w.protnone || !w.writable) return -1;
   if (w.special) throw new KernelError('EFAULT', `special mapping at ${addr} has no page`);
   if (w.order !== 0)
@@ -63,14 +61,10 @@ function faultErrno(ret: number, addr: number): KernelError {
  * @throws KernelError EFAULT (no VMA, not writable, VM_IO/VM_PFNMAP, fault failed),
  * EOPNOTSUPP (hugetlb), ENOMEM, EHWPOISON.
  */
-export async function getUserPageWriteLocked(
-  mm: Mm,
-  w: PageTableWalker,
-  addr: number,
-): Promise<number> {
+export async function getUserPageWriteLocked(mm: Mm, addr: number): Promise<number> {
   checkVma(mm, addr);
   for (;;) {
-    const pfn = followWritable(w, addr);
+    const pfn = followWritable(mm, addr);
     if (pfn >= 0) {
       mm.memory.getPage(pfn);
       return pfn;

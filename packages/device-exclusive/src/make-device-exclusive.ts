@@ -21,7 +21,6 @@
 import {
   type Mm,
   PAGE_SIZE,
-  PageTableWalker,
   PG_ANON,
   PG_DIRTY,
   PTE_DIRTY,
@@ -37,6 +36,7 @@ import { DeviceExclusivePage } from './exclusive-page.js';
 import { getUserPageWriteLocked } from './gup-locked.js';
 import { installDeviceExclusiveOps } from './remove-exclusive-entry.js';
 import { checkAddress, checkMm } from './validate.js';
+import { entryAt } from './walker-cache.js';
 
 /**
  * Replaces the PTE mapping `addr` with a device-exclusive entry so that only the device can
@@ -74,9 +74,8 @@ export async function makeDeviceExclusive(
   mm.mmapLock.assertHeld();
   installDeviceExclusiveOps(mm.memory);
   const start = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
-  const w = new PageTableWalker(mm);
   for (;;) {
-    const pfn = await getUserPageWriteLocked(mm, w, start);
+    const pfn = await getUserPageWriteLocked(mm, start);
     rejectUnsupported(mm, pfn, start);
     await mm.memory.lockPage(pfn);
     const range = await mm.invalidateStart(
@@ -85,8 +84,7 @@ export async function makeDeviceExclusive(
       start + PAGE_SIZE,
       owner,
     );
-    if (await convertLocked(mm, w, start, pfn, range))
-      return new DeviceExclusivePage(mm, start, pfn);
+    if (await convertLocked(mm, start, pfn, range)) return new DeviceExclusivePage(mm, start, pfn);
     mm.memory.unlockPage(pfn);
     mm.memory.putPage(pfn);
   }
@@ -108,14 +106,12 @@ function rejectUnsupported(mm: Mm, pfn: number, addr: number): void {
  */
 async function convertLocked(
   mm: Mm,
-  w: PageTableWalker,
   addr: number,
   pfn: number,
   range: MmuNotifierRange,
 ): Promise<boolean> {
   mm.ptl.lock();
-  w.reset(addr, addr + PAGE_SIZE);
-  w.next();
+  const w = entryAt(mm, addr);
   const same = w.kind === PteKind.PRESENT && w.pfn === pfn && w.order === 0 && w.writable;
   if (same) {
     const old = ptepClearFlush(mm, addr);

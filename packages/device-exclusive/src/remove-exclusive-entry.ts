@@ -18,7 +18,6 @@ import {
   FAULT_FLAG_ALLOW_RETRY,
   FAULT_FLAG_RETRY_NOWAIT,
   PAGE_SIZE,
-  PageTableWalker,
   PhysicalMemory,
   PteKind,
   restoreExclusivePteLocked,
@@ -27,6 +26,7 @@ import {
 } from '@hmmkit/mm';
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { KernelError } from '@hmmkit/runtime';
+import { entryAt } from './walker-cache.js';
 
 const NOWAIT = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT;
 
@@ -66,10 +66,8 @@ export async function removeDeviceExclusiveEntry(vmf: VmFault): Promise<number> 
     return VM_FAULT_RETRY;
   }
   const range = await mm.invalidateStart(MmuNotifierEvent.CLEAR, address, address + PAGE_SIZE);
-  const w = new PageTableWalker(mm);
   mm.ptl.lock();
-  w.reset(address, address + PAGE_SIZE);
-  w.next();
+  const w = entryAt(mm, address);
   if (w.bits === vmf.bits && w.pfn === pfn) restoreExclusivePteLocked(mm, address);
   mm.ptl.unlock();
   memory.unlockPage(pfn);
