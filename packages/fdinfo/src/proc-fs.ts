@@ -6,12 +6,14 @@
  */
 import * as fs from 'node:fs';
 
-/** Directory identity used to tell that a non-procfs fd directory is unchanged. */
+/** Directory identity used to tell that an fd directory is unchanged, and procfs thread counts. */
 export interface DirStat {
   ino: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
   size: bigint;
+  /** On procfs, `/proc/<pid>/task` has 2 + number-of-threads links (proc_task_getattr()). */
+  nlink: bigint;
 }
 
 /** The calls the scanner needs. Errors carry a Node-style `code` ('ENOENT', 'EACCES', ...). */
@@ -45,7 +47,7 @@ function readInto(path: string, buf: Buffer): number {
 
 function statDir(path: string): DirStat {
   const s = fs.statSync(path, { bigint: true });
-  return { ino: s.ino, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, size: s.size };
+  return { ino: s.ino, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, size: s.size, nlink: s.nlink };
 }
 
 function isProcfs(root: string): boolean {

@@ -20,7 +20,13 @@
  * the last discover(); `known` lists the DRM (pid, fd, device) triples refresh() reads.
  */
 import { parseFdinfo } from './parse.js';
-import { dirValidator, type PidValidator, procfsValidator } from './pid-validator.js';
+import {
+  dirValidator,
+  type PassInfo,
+  type PidValidator,
+  procfsValidator,
+  QUIET_NS,
+} from './pid-validator.js';
 import { errnoCode, type ProcFs } from './proc-fs.js';
 import type { DrmClientSample, DrmFdinfo } from './types.js';
 import { validateScanOptions } from './validate.js';
@@ -121,6 +127,7 @@ export class DrmClientScanner {
   private known: DrmFdRef[] = [];
   private comms = new Map<number, string>();
   private passes = 0;
+  private lastPassEnd: bigint | undefined;
   private passTexts = new Map<string, DrmFdinfo | undefined>();
 
   constructor(opts: ScannerOptions = {}) {
@@ -135,12 +142,16 @@ export class DrmClientScanner {
   /** Walks every pid's fd directory and returns the deduplicated clients. */
   discover(): DrmClientSample[] {
     this.stats = emptyStats();
-    const wallNs = BigInt(Date.now()) * 1_000_000n;
+    const start = process.hrtime.bigint();
+    const pass: PassInfo = {
+      wallNs: BigInt(Date.now()) * 1_000_000n,
+      quiet: this.lastPassEnd !== undefined && start - this.lastPassEnd >= QUIET_NS,
+    };
     const full = !this.cache || this.passes++ % this.fullEvery === 0;
     const next = new Map<number, PidEntry>();
     const known: DrmFdRef[] = [];
     for (const pid of this.listPids()) {
-      const entry = this.scanPid(pid, wallNs, full);
+      const entry = this.scanPid(pid, pass, full);
       if (entry === undefined) continue;
       next.set(pid, entry);
       for (const ref of entry.drm) known.push(ref);
@@ -148,7 +159,9 @@ export class DrmClientScanner {
     this.pids = next;
     this.known = known;
     this.comms.clear();
-    return this.readClients(true);
+    const clients = this.readClients(true);
+    this.lastPassEnd = process.hrtime.bigint();
+    return clients;
   }
 
   /** Re-reads the fdinfo of the DRM fds found by the last discover(); drops the ones gone. */
@@ -176,13 +189,13 @@ export class DrmClientScanner {
   }
 
   /** One pid: the cached fd list if its token proves it unchanged, else a full listing. */
-  private scanPid(pid: number, wallNs: bigint, full: boolean): PidEntry | undefined {
+  private scanPid(pid: number, pass: PassInfo, full: boolean): PidEntry | undefined {
     this.stats.pids++;
     const dir = `${this.procRoot}/${pid}`;
     let token: string | undefined;
     if (this.cache) {
       try {
-        token = this.validate(dir, wallNs);
+        token = this.validate(dir, pass);
       } catch (e) {
         if (this.count(e) === 'vanished') return undefined;
       }
@@ -196,11 +209,11 @@ export class DrmClientScanner {
     return drm === undefined ? undefined : { token, drm };
   }
 
-  private validate(dir: string, wallNs: bigint): string | undefined {
+  private validate(dir: string, pass: PassInfo): string | undefined {
     this.validator ??= this.fs.isProcfs(this.procRoot)
       ? procfsValidator(this.fs)
       : dirValidator(this.fs);
-    return this.validator(dir, wallNs);
+    return this.validator(dir, pass);
   }
 
   private listDrmFds(pid: number, dir: string): DrmFdRef[] | undefined {

@@ -325,7 +325,7 @@ describe('discovery cache', () => {
         return buf.write(text);
       },
       statDir: () => {
-        throw new Error('not used on procfs');
+        throw new Error('not used on a quick pass');
       },
       isProcfs: () => true,
     };

@@ -1,0 +1,52 @@
+import type { ProcFs } from '@hmmkit/fdinfo';
+import { describe, expect, it } from 'vitest';
+import { procfsValidator } from '../src/pid-validator.js';
+
+function fakeProc(nlink: bigint, files: Record<string, string>, reads: string[]): ProcFs {
+  return {
+    readdir: () => [],
+    readlink: () => '',
+    readInto(path, buf) {
+      reads.push(path);
+      const text = files[path];
+      if (text === undefined) throw Object.assign(new Error('gone'), { code: 'ENOENT' });
+      return buf.write(text);
+    },
+    statDir: () => ({ ino: 1n, mtimeNs: 0n, ctimeNs: 0n, size: 0n, nlink }),
+    isProcfs: () => true,
+  };
+}
+
+const stat = (state: string, threads: number) =>
+  `42 (x) y) ${state} 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 ${threads} 0 777 9\n`;
+
+describe('procfs validator', () => {
+  it('on a quiet pass trusts schedstat alone for a single-threaded process, without reading stat', () => {
+    const reads: string[] = [];
+    const v = procfsValidator(fakeProc(3n, { '/p/42/schedstat': '1000 20 3\n' }, reads));
+    expect(v('/p/42', { wallNs: 0n, quiet: true })).toBe('1000 20 3');
+    expect(reads).toEqual(['/p/42/schedstat']);
+  });
+
+  it('on a quiet pass refuses a process with more than one thread (task nlink > 3)', () => {
+    const v = procfsValidator(fakeProc(4n, { '/p/42/schedstat': '1000 20 3\n' }, []));
+    expect(v('/p/42', { wallNs: 0n, quiet: true })).toBeUndefined();
+  });
+
+  it('on a quick pass needs stat: state not R and one thread', () => {
+    const files = { '/p/42/stat': stat('S', 1), '/p/42/schedstat': '1000 20 3\n' };
+    const v = procfsValidator(fakeProc(3n, files, []));
+    expect(v('/p/42', { wallNs: 0n, quiet: false })).toBe('1000 20 3');
+    files['/p/42/stat'] = stat('R', 1);
+    expect(v('/p/42', { wallNs: 0n, quiet: false })).toBeUndefined();
+    files['/p/42/stat'] = stat('D', 12);
+    expect(v('/p/42', { wallNs: 0n, quiet: false })).toBeUndefined();
+    files['/p/42/stat'] = 'garbage';
+    expect(v('/p/42', { wallNs: 0n, quiet: false })).toBeUndefined();
+  });
+
+  it('refuses a kernel without CONFIG_SCHED_INFO (schedstat 0 0 0)', () => {
+    const v = procfsValidator(fakeProc(3n, { '/p/42/schedstat': '0 0 0\n' }, []));
+    expect(v('/p/42', { wallNs: 0n, quiet: true })).toBeUndefined();
+  });
+});
