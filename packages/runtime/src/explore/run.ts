@@ -67,11 +67,16 @@ function fire(): void {
   r.end();
 }
 
+/** @throws KernelError EBUSY while another exploration's run is in progress. */
 export function runOnce(
   scenario: Scenario,
   policy: SchedulePolicy,
   cfg: RunConfig,
 ): Promise<RunResult> {
+  if (active !== undefined) {
+    const msg = 'explorer: another exploration is running; run them one after the other';
+    return Promise.reject(new KernelError('EBUSY', msg));
+  }
   return new Promise((resolve) => {
     const recorder = new Recorder(policy);
     const signature = cfg.signature ? [] : undefined;
