@@ -51,3 +51,38 @@ describe('CPU munmap racing a device DMA', () => {
     await expect(replay(failure.schedule, scenario)).rejects.toThrow(/stale device translation/);
   });
 });
+
+/** fork + a parent write (COW break) racing a device write through a mirrored page. */
+function cowVsDma(bug: DriverBug) {
+  return async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const mm = Mm.create(memory);
+    const addr = await mm.mmap(PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANONYMOUS);
+    await mm.write(addr, new Uint8Array([1]));
+    const device = new Device(memory);
+    const { ctx } = await MirrorDriver.open(device, mm, bug);
+    await ctx.dmaWrite(addr, new Uint8Array([2]));
+    const cpu = spawn('cpu', async () => {
+      const child = await mm.fork();
+      await mm.write(addr + 1, new Uint8Array([3]));
+      const seen = (await child.read(addr, 1))[0];
+      if (seen !== 2 && seen !== 4) throw new Error(`child sees ${seen}`);
+    });
+    const gpu = spawn('gpu', () => ctx.dmaWrite(addr, new Uint8Array([4])));
+    await cpu.join();
+    await gpu.join();
+  };
+}
+
+describe('fork and a COW break racing a device write', () => {
+  it('a driver that invalidates on PROTECTION_PAGE is never stale (PCT, 300 schedules)', async () => {
+    const result = await explore(cowVsDma('none'), { policy: 'pct', seed: 1, runs: 300 });
+    expect(result.failure?.replay).toBeUndefined();
+    expect(result.runs).toBe(300);
+  });
+
+  it('a driver that ignores invalidations writes into the page the child shares, and is caught', async () => {
+    const result = await explore(cowVsDma('no-invalidate'), { policy: 'pct', seed: 1, runs: 300 });
+    expect(String(result.failure?.error)).toMatch(/stale device translation/);
+  });
+});
