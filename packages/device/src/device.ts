@@ -159,9 +159,13 @@ export class Device implements DeviceShared {
     return this.scheduler.runUntil(this.scheduler.now + ns);
   }
 
-  /** Runs until every submitted job has retired. **Context**: may sleep. */
-  idle(): Promise<void> {
-    return this.scheduler.runUntil(this.scheduler.horizon);
+  /**
+   * Runs until every submitted job has retired, including jobs submitted meanwhile (by a
+   * fault handler, say). **Context**: may sleep.
+   */
+  async idle(): Promise<void> {
+    do await this.scheduler.runUntil(this.scheduler.horizon);
+    while (this.scheduler.pending > 0);
   }
 
   /**

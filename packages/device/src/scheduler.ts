@@ -105,6 +105,11 @@ export class Scheduler {
     return t;
   }
 
+  /** Number of unfinished jobs. */
+  get pending(): number {
+    return this.#jobs.length;
+  }
+
   /** End point of the last unfinished job (now when idle). */
   get horizon(): number {
     let t = this.#now;
