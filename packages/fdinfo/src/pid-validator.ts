@@ -14,6 +14,8 @@
  *   - quiet pass (>= QUIET_NS since the previous pass ended): a running task gets a
  *     tick within that time (every 1-10 ms; on nohz_full CPUs the residual 1 Hz remote
  *     tick, sched_tick_remote()), so its runtime would have moved;
+ *     (that remote tick is a workqueue item and runs late when housekeeping CPUs are
+ *     busy, so on nohz_full systems a change can be seen one pass late);
  *   - otherwise, `/proc/<pid>/stat` must show a state other than R.
  * Trusted only for single-threaded processes (schedstat covers the leader only;
  * io_uring workers count as threads): `/proc/<pid>/task` nlink == 3 on a quiet pass,
