@@ -237,7 +237,7 @@ describe('address-space changes over a device-exclusive entry', () => {
     expect(allFree(memory)).toBe(true);
   });
 
-  it('fork while the driver holds the page lock waits for the unlock (mm's choice; the kernel fails the fork with ENOMEM) and the child gets no exclusive entry', async () => {
+  it('fork while the driver holds the page lock waits for the unlock (an @hmmkit/mm choice: the kernel fails the fork with ENOMEM) and the child gets no exclusive entry', async () => {
     const { memory, mm, addr } = await setup();
     const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, addr, 'dev'));
     const fork = spawn('fork', () => mm.fork());
