@@ -283,7 +283,14 @@ describe('discovery cache', () => {
 
   it('does not trust a directory modified within the racy window', () => {
     writeSyntheticProcfs(root, handTree());
-    const scanner = new DrmClientScanner({ procRoot: root });
+    const justModified: ProcFs = {
+      ...nodeProcFs,
+      statDir(path) {
+        const s = nodeProcFs.statDir(path);
+        return { ...s, mtimeNs: BigInt(Date.now()) * 1_000_000n - 50_000_000n };
+      },
+    };
+    const scanner = new DrmClientScanner({ procRoot: root, fs: justModified });
     scanner.discover();
     scanner.discover();
     expect(scanner.stats.cachedPids).toBe(0);
