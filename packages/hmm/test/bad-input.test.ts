@@ -1,7 +1,3 @@
-import { MAP_SHARED, Mm, PhysicalMemory, VM_IO } from '@hmmkit/mm';
-import { MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
-import { Mutex, RuntimeViolation } from '@hmmkit/runtime';
-import { describe, expect, it } from 'vitest';
 import {
   HmmPfns,
   hmmRangeFault,
@@ -13,7 +9,11 @@ import {
   migratePfn,
   migrateVmaPages,
   migrateVmaSetup,
-} from '../src/index.js';
+} from '@hmmkit/hmm';
+import { MAP_SHARED, Mm, PhysicalMemory, VM_IO } from '@hmmkit/mm';
+import { MmuNotifierSubscriptions } from '@hmmkit/mmu-notifier';
+import { Mutex, RuntimeViolation } from '@hmmkit/runtime';
+import { describe, expect, it } from 'vitest';
 import { ANON, machine, mirror, PAGE, RW, rangeOf } from './helpers.js';
 import { TinyDevice } from './tiny-device.js';
 

@@ -1,3 +1,4 @@
+import { HmmPfns, type HmmRange, hmmRangeFault } from '@hmmkit/hmm';
 import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
@@ -8,7 +9,6 @@ import {
   PROT_WRITE,
 } from '@hmmkit/mm';
 import type { MmuIntervalNotifier } from '@hmmkit/mmu-notifier';
-import { HmmPfns, type HmmRange, hmmRangeFault } from '../src/index.js';
 
 export const PAGE = PAGE_SIZE;
 export const RW = PROT_READ | PROT_WRITE;

@@ -2,10 +2,7 @@
  * The driver loop racing the CPU side under the runtime's explorer: a device programmed
  * from hmmRangeFault() outputs must never hold a pfn the CPU no longer maps there.
  */
-import { type Mm, migratePage, PROT_READ, PTE_PRESENT, PTE_WRITE } from '@hmmkit/mm';
-import type { MmuIntervalNotifier } from '@hmmkit/mmu-notifier';
-import { explore, isKernelError, Mutex, replay, schedulePoint, spawn } from '@hmmkit/runtime';
-import { describe, expect, it } from 'vitest';
+
 import {
   HMM_PFN_REQ_FAULT,
   HMM_PFN_REQ_WRITE,
@@ -14,7 +11,11 @@ import {
   type HmmRange,
   hmmRangeFault,
   hmmRangeFaultLoop,
-} from '../src/index.js';
+} from '@hmmkit/hmm';
+import { type Mm, migratePage, PROT_READ, PTE_PRESENT, PTE_WRITE } from '@hmmkit/mm';
+import type { MmuIntervalNotifier } from '@hmmkit/mmu-notifier';
+import { explore, isKernelError, Mutex, replay, schedulePoint, spawn } from '@hmmkit/runtime';
+import { describe, expect, it } from 'vitest';
 import { ANON, machine, PAGE, RW, rangeOf } from './helpers.js';
 
 const DFS2 = { policy: 'dfs', preemptionBound: 2 } as const;

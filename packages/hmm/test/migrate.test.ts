@@ -1,16 +1,4 @@
 import {
-  assertInvariants,
-  FOLL_LONGTERM,
-  FOLL_WRITE,
-  MAP_SHARED,
-  type Mm,
-  PTE_PRESENT,
-  PTE_SPECIAL,
-  PteKind,
-} from '@hmmkit/mm';
-import { MMU_NOTIFIER_RANGE_BLOCKABLE, MmuNotifierEvent } from '@hmmkit/mmu-notifier';
-import { describe, expect, it } from 'vitest';
-import {
   HMM_PFN_REQ_FAULT,
   HMM_PFN_VALID,
   HMM_PFN_WRITE,
@@ -24,7 +12,19 @@ import {
   migrateVmaFinalize,
   migrateVmaPages,
   migrateVmaSetup,
-} from '../src/index.js';
+} from '@hmmkit/hmm';
+import {
+  assertInvariants,
+  FOLL_LONGTERM,
+  FOLL_WRITE,
+  MAP_SHARED,
+  type Mm,
+  PTE_PRESENT,
+  PTE_SPECIAL,
+  PteKind,
+} from '@hmmkit/mm';
+import { MMU_NOTIFIER_RANGE_BLOCKABLE, MmuNotifierEvent } from '@hmmkit/mmu-notifier';
+import { describe, expect, it } from 'vitest';
 import { ANON, machine, mirror, PAGE, RW, rangeFault } from './helpers.js';
 import { TinyDevice } from './tiny-device.js';
 

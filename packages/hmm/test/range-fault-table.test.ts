@@ -2,6 +2,15 @@
  * Every row of the hmm_range_fault() case table (kernel-semantics.md §2.4), each with no
  * fault requested (snapshot) and with a fault requested.
  */
+
+import {
+  HMM_PFN_ERROR,
+  HMM_PFN_REQ_FAULT,
+  HMM_PFN_REQ_WRITE,
+  HMM_PFN_VALID,
+  HMM_PFN_WRITE,
+  hmmPfnToMapOrder,
+} from '@hmmkit/hmm';
 import {
   MAP_SHARED,
   type Mm,
@@ -28,14 +37,6 @@ import {
 import type { MmuIntervalNotifier } from '@hmmkit/mmu-notifier';
 import { schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import {
-  HMM_PFN_ERROR,
-  HMM_PFN_REQ_FAULT,
-  HMM_PFN_REQ_WRITE,
-  HMM_PFN_VALID,
-  HMM_PFN_WRITE,
-  hmmPfnToMapOrder,
-} from '../src/index.js';
 import { ANON, machine, mirror, PAGE, RW, rangeFault, withPtl, withWriteLock } from './helpers.js';
 import { TinyDevice } from './tiny-device.js';
 

@@ -1,15 +1,5 @@
 /** The README examples, run as written. */
-import {
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
-  Mm,
-  PhysicalMemory,
-  PROT_READ,
-  PROT_WRITE,
-  type VmFault,
-} from '@hmmkit/mm';
-import { Mutex } from '@hmmkit/runtime';
-import { expect, it } from 'vitest';
+
 import {
   HMM_PFN_REQ_FAULT,
   HMM_PFN_REQ_WRITE,
@@ -27,7 +17,18 @@ import {
   migrateVmaFinalize,
   migrateVmaPages,
   migrateVmaSetup,
-} from '../src/index.js';
+} from '@hmmkit/hmm';
+import {
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  Mm,
+  PhysicalMemory,
+  PROT_READ,
+  PROT_WRITE,
+  type VmFault,
+} from '@hmmkit/mm';
+import { Mutex } from '@hmmkit/runtime';
+import { expect, it } from 'vitest';
 
 it('the driver-loop example programs a device page table', async () => {
   const memory = new PhysicalMemory({ pages: 1024 });

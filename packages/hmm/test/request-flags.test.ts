@@ -1,6 +1,5 @@
 /** default_flags / pfn_flags_mask idioms of Documentation/mm/hmm.rst and the pfn layout. */
-import { Mutex } from '@hmmkit/runtime';
-import { describe, expect, it } from 'vitest';
+
 import {
   HMM_PFN_DMA_MAPPED,
   HMM_PFN_ERROR,
@@ -17,7 +16,9 @@ import {
   hmmPfnToPage,
   hmmPfnToPhys,
   hmmRangeFaultLoop,
-} from '../src/index.js';
+} from '@hmmkit/hmm';
+import { Mutex } from '@hmmkit/runtime';
+import { describe, expect, it } from 'vitest';
 import { ANON, machine, mirror, PAGE, RW, rangeFault, rangeOf } from './helpers.js';
 
 const RW_OUT = HMM_PFN_VALID | HMM_PFN_WRITE;

@@ -3,7 +3,7 @@
  * migrate-to-device ioctl built on migrate_vma, migrate_to_ram for CPU faults and eviction
  * through migrate_device_range. Data moves with memory.copyPage(), standing for the DMA copy.
  */
-import { type Mm, type PhysicalMemory, VM_FAULT_SIGBUS, type VmFault } from '@hmmkit/mm';
+
 import {
   MIGRATE_PFN_MIGRATE,
   MIGRATE_VMA_SELECT_DEVICE_COHERENT,
@@ -18,7 +18,8 @@ import {
   migrateVmaFinalize,
   migrateVmaPages,
   migrateVmaSetup,
-} from '../src/index.js';
+} from '@hmmkit/hmm';
+import { type Mm, type PhysicalMemory, VM_FAULT_SIGBUS, type VmFault } from '@hmmkit/mm';
 
 const PAGE = 4096;
 
