@@ -1,6 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { canMeasureHeap } from './measure.js';
+import { canMeasureHeap, setClock, setStat } from './measure.js';
 import { printSize } from './report.js';
 import { bestOf, type Options, runSize } from './run-size.js';
 import type { Structure } from './structure.js';
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     sample: { type: 'string', default: '200' },
     seed: { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
+    clock: { type: 'string', default: 'wall' },
+    stat: { type: 'string', default: 'median' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -55,6 +57,14 @@ function count(name: string, text: string): number {
 }
 
 const repeat = count('repeat', values.repeat);
+if (values.clock !== 'wall' && values.clock !== 'cpu') {
+  throw new RangeError(`--clock: expected wall or cpu, got ${values.clock}`);
+}
+setClock(values.clock);
+if (values.stat !== 'median' && values.stat !== 'total') {
+  throw new RangeError(`--stat: expected median or total, got ${values.stat}`);
+}
+setStat(values.stat);
 const sizes = values.sizes.split(',').map((t) => count('sizes', t.trim()));
 const options: Options = {
   queries: count('queries', values.queries),
@@ -67,7 +77,7 @@ const options: Options = {
 
 console.log('## Interval trees: @hmmkit/interval-tree against npm peers\n');
 console.log(
-  `node ${process.version}, best of ${repeat} run(s), ${options.queries} queries (budget ${options.queryBudgetMs} ms), ` +
+  `node ${process.version}, ${values.clock} clock, ${values.stat} of 100-op chunks, best of ${repeat} run(s), ${options.queries} queries (budget ${options.queryBudgetMs} ms), ` +
     `${options.mixedOps} mixed ops (budget ${options.mixedBudgetMs} ms), seed ${options.seed}`,
 );
 console.log(

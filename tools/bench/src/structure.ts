@@ -10,14 +10,14 @@ export interface Structure {
   readonly kind: 'dynamic' | 'static' | 'baseline';
   /** Untimed preparation of the caller's own data (e.g. string ids). */
   prepare?(w: Workload): void;
-  /** Inserts ids 0..n-1 (a static structure builds from them). */
-  build(w: Workload): void;
+  /** Inserts ids [from, to) (a static structure is built once, from 0 to n). */
+  build(w: Workload, from: number, to: number): void;
   /** Runs queries [from, to) of the query set; returns the total number of hits. */
   query(w: Workload, from: number, to: number): number;
   /** The ids overlapping one query, for cross-checking answers. */
   ids(qs: number, ql: number): number[];
-  /** Removes every initial id in `w.removeOrder` (dynamic structures only). */
-  removeAll?(w: Workload): void;
+  /** Removes the ids `w.removeOrder[from..to)` (dynamic structures only). */
+  remove?(w: Workload, from: number, to: number): void;
   /** Runs mixed ops [from, to); returns the hits of its queries. */
   mixed?(w: Workload, from: number, to: number): number;
 }

@@ -8,9 +8,9 @@ export class FlattenTree implements Structure {
   readonly kind = 'dynamic';
   private tree = new FlattenIntervalTree<number>();
 
-  build(w: Workload): void {
+  build(w: Workload, from: number, to: number): void {
     const tree = this.tree;
-    for (let id = 0; id < w.n; id++) tree.insert([w.start[id]!, w.last[id]!], id);
+    for (let id = from; id < to; id++) tree.insert([w.start[id]!, w.last[id]!], id);
   }
 
   query(w: Workload, from: number, to: number): number {
@@ -24,10 +24,10 @@ export class FlattenTree implements Structure {
     return this.tree.search([qs, ql]);
   }
 
-  removeAll(w: Workload): void {
+  remove(w: Workload, from: number, to: number): void {
     const tree = this.tree;
     const order = w.removeOrder;
-    for (let i = 0; i < order.length; i++) {
+    for (let i = from; i < to; i++) {
       const id = order[i]!;
       tree.remove([w.start[id]!, w.last[id]!], id);
     }

@@ -9,9 +9,9 @@ export class HmmkitTree implements Structure {
   private tree = new IntervalTree<number>();
   private nodes: IntervalNode<number>[] = [];
 
-  build(w: Workload): void {
+  build(w: Workload, from: number, to: number): void {
     const { tree, nodes } = this;
-    for (let id = 0; id < w.n; id++) nodes[id] = tree.insert(w.start[id]!, w.last[id]!, id);
+    for (let id = from; id < to; id++) nodes[id] = tree.insert(w.start[id]!, w.last[id]!, id);
   }
 
   query(w: Workload, from: number, to: number): number {
@@ -31,10 +31,10 @@ export class HmmkitTree implements Structure {
     return Array.from(this.tree.overlapping(qs, ql), (n) => n.value);
   }
 
-  removeAll(w: Workload): void {
+  remove(w: Workload, from: number, to: number): void {
     const { tree, nodes } = this;
     const order = w.removeOrder;
-    for (let i = 0; i < order.length; i++) tree.remove(nodes[order[i]!]!);
+    for (let i = from; i < to; i++) tree.remove(nodes[order[i]!]!);
   }
 
   mixed(w: Workload, from: number, to: number): number {

@@ -10,9 +10,9 @@ export class MnemonistStaticTree implements Structure {
   readonly kind = 'static';
   private tree: StaticIntervalTree<Item> | undefined;
 
-  build(w: Workload): void {
+  build(w: Workload, from: number, to: number): void {
     const items: Item[] = new Array(w.n);
-    for (let id = 0; id < w.n; id++) items[id] = [w.start[id]!, w.last[id]!, id];
+    for (let id = from; id < to; id++) items[id] = [w.start[id]!, w.last[id]!, id];
     this.tree = new StaticIntervalTree<Item>(items);
   }
 

@@ -14,13 +14,18 @@ export class NaiveScan implements Structure {
   private pos = new Int32Array(0);
   private count = 0;
 
-  build(w: Workload): void {
+  /** Room for every id the workload uses, so that inserts never grow an array. */
+  private allocate(w: Workload): void {
     const capacity = w.start.length;
     this.start = new Float64Array(capacity);
     this.last = new Float64Array(capacity);
     this.id = new Int32Array(capacity);
     this.pos = new Int32Array(capacity);
-    for (let id = 0; id < w.n; id++) this.add(w, id);
+  }
+
+  build(w: Workload, from: number, to: number): void {
+    if (from === 0) this.allocate(w);
+    for (let id = from; id < to; id++) this.add(w, id);
   }
 
   private add(w: Workload, id: number): void {
@@ -62,9 +67,9 @@ export class NaiveScan implements Structure {
     return out;
   }
 
-  removeAll(w: Workload): void {
+  remove(w: Workload, from: number, to: number): void {
     const order = w.removeOrder;
-    for (let i = 0; i < order.length; i++) this.drop(order[i]!);
+    for (let i = from; i < to; i++) this.drop(order[i]!);
   }
 
   mixed(w: Workload, from: number, to: number): number {

@@ -15,8 +15,8 @@ export class NodeIntervalTree implements Structure {
   private tree = new IntervalTree<Rec>();
   private recs: Rec[] = [];
 
-  build(w: Workload): void {
-    for (let id = 0; id < w.n; id++) this.add(w, id);
+  build(w: Workload, from: number, to: number): void {
+    for (let id = from; id < to; id++) this.add(w, id);
   }
 
   private add(w: Workload, id: number): void {
@@ -36,9 +36,9 @@ export class NodeIntervalTree implements Structure {
     return this.tree.search(qs, ql).map((r) => r.id);
   }
 
-  removeAll(w: Workload): void {
+  remove(w: Workload, from: number, to: number): void {
     const order = w.removeOrder;
-    for (let i = 0; i < order.length; i++) this.tree.remove(this.recs[order[i]!]!);
+    for (let i = from; i < to; i++) this.tree.remove(this.recs[order[i]!]!);
   }
 
   mixed(w: Workload, from: number, to: number): number {

@@ -22,9 +22,9 @@ export class ProtontechTree implements Structure {
     for (let id = 0; id < count; id++) this.names[id] = String(id);
   }
 
-  build(w: Workload): void {
+  build(w: Workload, from: number, to: number): void {
     const { tree, names } = this;
-    for (let id = 0; id < w.n; id++) tree.insert(w.start[id]!, w.last[id]!, names[id]!);
+    for (let id = from; id < to; id++) tree.insert(w.start[id]!, w.last[id]!, names[id]!);
   }
 
   query(w: Workload, from: number, to: number): number {
@@ -38,10 +38,10 @@ export class ProtontechTree implements Structure {
     return this.tree.search(qs, ql).map((r) => Number(r[2]));
   }
 
-  removeAll(w: Workload): void {
+  remove(w: Workload, from: number, to: number): void {
     const { tree, names } = this;
     const order = w.removeOrder;
-    for (let i = 0; i < order.length; i++) {
+    for (let i = from; i < to; i++) {
       const id = order[i]!;
       tree.remove(w.start[id]!, w.last[id]!, names[id]!);
     }
