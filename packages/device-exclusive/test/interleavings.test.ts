@@ -81,6 +81,48 @@ describe('interleavings under the explorer', () => {
     expect(res.exhausted).toBe(true);
   });
 
+  it('munmap racing a device atomic: the device either finishes first or gets EFAULT, nothing leaks', async () => {
+    const outcomes = new Set<string>();
+    const res = await exploreOrThrow(async () => {
+      const { memory, mm, addr } = await world();
+      const dev = await AtomicDevice.open(mm, addr, PAGE_SIZE);
+      const d = spawn('device', () =>
+        dev.atomicAdd(addr, 1).then(
+          () => 'done',
+          (e: { code?: string }) => e.code ?? String(e),
+        ),
+      );
+      const u = spawn('munmap', () => mm.munmap(addr, PAGE_SIZE));
+      const outcome = await d.join();
+      await u.join();
+      if (outcome !== 'done' && outcome !== 'EFAULT') throw new Error(`device got ${outcome}`);
+      if (dev.atomic.size !== 0) throw new Error('device kept a mapping of an unmapped page');
+      outcomes.add(outcome);
+      await teardown(memory, mm);
+    }, DFS);
+    expect(res.exhausted).toBe(true);
+    expect([...outcomes].sort()).toEqual(['EFAULT', 'done']);
+  });
+
+  it('mprotect(PROT_READ) racing a device atomic: the byte is incremented exactly when the device succeeded', async () => {
+    const res = await exploreOrThrow(async () => {
+      const { memory, mm, addr } = await world();
+      const dev = await AtomicDevice.open(mm, addr, PAGE_SIZE);
+      const d = spawn('device', () =>
+        dev.atomicAdd(addr, 1).then(
+          () => true,
+          () => false,
+        ),
+      );
+      const p = spawn('mprotect', () => mm.mprotect(addr, PAGE_SIZE, 1));
+      const ok = await d.join();
+      await p.join();
+      await expectBytes(mm, addr, [ok ? 2 : 1, 2, 3, 4]);
+      await teardown(memory, mm);
+    }, DFS);
+    expect(res.exhausted).toBe(true);
+  });
+
   it('with read_begin before makeDeviceExclusive (nouveau order), fork interrupting an attempt livelocks the driver', async () => {
     const scenario = async () => {
       const { mm, addr } = await world();

@@ -215,6 +215,29 @@ describe('address-space changes over a device-exclusive entry', () => {
     expect(allFree(memory)).toBe(true);
   });
 
+  it('MADV_DONTNEED zaps the entry under MMU_NOTIFY_CLEAR; the next CPU read gets a zero page', async () => {
+    const { memory, mm, addr } = await setup();
+    const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, addr, 'dev'));
+    page.unlock();
+    page.put();
+    const log = await recordRanges(mm);
+    await mm.madvise(addr, PAGE_SIZE, 4);
+    expect(log[0]?.event).toBe(MmuNotifierEvent.CLEAR);
+    expect(entryAt(mm, addr).kind).toBe(PteKind.NONE);
+    expect([...(await mm.read(addr, 2))]).toEqual([0, 0]);
+    assertInvariants(memory);
+  });
+
+  it('exit with an exclusive entry whose page the driver still holds frees it at the last put', async () => {
+    const { memory, mm, addr } = await setup();
+    const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, addr, 'dev'));
+    await mm.exit();
+    expect(memory.refcount[page.pfn]).toBe(1);
+    page.unlock();
+    page.put();
+    expect(allFree(memory)).toBe(true);
+  });
+
   it('fork restores the entry in the parent and copies it as COW; the child has no exclusive entry', async () => {
     const { memory, mm, addr } = await setup();
     const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, addr, 'dev'));
