@@ -3,9 +3,7 @@
  * its device page table, its TLB, the process address space it mirrors, its command queues
  * and its busy time per engine.
  *
- * The DMA path per page: TLB -> page table -> fault to the driver when the entry is absent
- * or lacks the permission (the handler runs in the device's fault task; the access is then
- * replayed) -> stale-translation check -> copy into or out of the frame.
+ * The DMA path itself (TLB -> page table -> fault -> stale check -> copy) is in dma-path.ts.
  *
  * Locking: the page table and TLB are written by the driver under its own update lock (the
  * one its invalidate callback takes) and read by DMA without a lock, as the hardware does.
@@ -15,16 +13,12 @@
 import { type Mm, PAGE_SIZE, PG_ZONE_DEVICE, type PhysicalMemory } from '@hmmkit/mm';
 import { KernelError, mightSleep, trace } from '@hmmkit/runtime';
 import { CommandQueue, type DmaOp } from './command-queue.js';
-import {
-  DEVICE_PTE_PERMS,
-  DEVICE_PTE_READ,
-  DEVICE_PTE_WRITE,
-  type DeviceAccess,
-} from './constants.js';
+import { DEVICE_PTE_PERMS, DEVICE_PTE_READ, DEVICE_PTE_WRITE } from './constants.js';
 import { DevicePageTable, entryPerms, entryPfn } from './device-page-table.js';
+import { DmaPath } from './dma-path.js';
 import type { FaultQueue } from './fault-queue.js';
 import type { Scheduler } from './scheduler.js';
-import { type StaleAccess, StaleChecker, StaleTranslationError } from './stale-check.js';
+import { type StaleAccess, StaleChecker } from './stale-check.js';
 import { DeviceTlb } from './tlb.js';
 import { checkAddr, checkBytes, checkInt, checkName, checkPageAddr, invalid } from './validate.js';
 
@@ -50,16 +44,6 @@ export interface DeviceShared {
 }
 
 const MAX_DMA = 2 ** 30;
-const ACCESS_NAMES: DeviceAccess[] = [
-  'read',
-  'read',
-  'write',
-  'write',
-  'atomic',
-  'atomic',
-  'atomic',
-  'atomic',
-];
 let lastClientId = 0;
 
 /**
@@ -81,7 +65,7 @@ export class DeviceContext {
   #systemPages = 0;
   #devicePages = 0;
   readonly #retired: Float64Array;
-  readonly #checker: StaleChecker;
+  readonly #path: DmaPath;
   readonly #scratch = new Uint8Array(4);
   #closed = false;
 
@@ -93,7 +77,7 @@ export class DeviceContext {
     this.clientId = String(++lastClientId);
     this.tlb = new DeviceTlb(device.tlbEntries);
     this.#retired = new Float64Array(device.scheduler.engines.length);
-    this.#checker = new StaleChecker(device.memory, mm);
+    this.#path = new DmaPath(this, new StaleChecker(device.memory, mm));
   }
 
   /** Whether close() ran. */
@@ -192,7 +176,7 @@ export class DeviceContext {
     checkAddr(fn, 'va', va);
     checkInt(fn, 'length', length, 0, MAX_DMA);
     const out = new Uint8Array(length);
-    await this.#dma(va, out, 0, length, DEVICE_PTE_READ);
+    await this.#path.run(va, out, 0, length, DEVICE_PTE_READ);
     return out;
   }
 
@@ -207,7 +191,7 @@ export class DeviceContext {
     mightSleep(fn);
     checkAddr(fn, 'va', va);
     checkBytes(fn, 'dst', dst);
-    await this.#dma(va, dst, 0, dst.length, DEVICE_PTE_READ);
+    await this.#path.run(va, dst, 0, dst.length, DEVICE_PTE_READ);
   }
 
   /**
@@ -220,7 +204,7 @@ export class DeviceContext {
     mightSleep(fn);
     checkAddr(fn, 'va', va);
     checkBytes(fn, 'data', data);
-    await this.#dma(va, data, 0, data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
+    await this.#path.run(va, data, 0, data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
   }
 
   /**
@@ -235,7 +219,7 @@ export class DeviceContext {
     checkAddr(fn, 'va', va);
     if (va % 4 !== 0) throw invalid(fn, 'va', '4-byte aligned', va);
     checkInt(fn, 'addend', addend, 0, 0xffffffff);
-    const pfn = await this.#translateOrFault(Math.floor(va / PAGE_SIZE), DEVICE_PTE_PERMS);
+    const pfn = await this.#path.translateOrFault(Math.floor(va / PAGE_SIZE), DEVICE_PTE_PERMS);
     const off = va % PAGE_SIZE;
     const mem = this.device.memory;
     mem.readPage(pfn, off, this.#scratch, 0, 4);
@@ -250,97 +234,13 @@ export class DeviceContext {
   async runOps(ops: readonly DmaOp[]): Promise<void> {
     for (const o of ops) {
       if (o.op === 'write')
-        await this.#dma(o.va, o.data, 0, o.data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
+        await this.#path.run(o.va, o.data, 0, o.data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
       else {
         const buf = new Uint8Array(o.length);
-        await this.#dma(o.src, buf, 0, o.length, DEVICE_PTE_READ);
-        await this.#dma(o.dst, buf, 0, o.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
+        await this.#path.run(o.src, buf, 0, o.length, DEVICE_PTE_READ);
+        await this.#path.run(o.dst, buf, 0, o.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
       }
     }
-  }
-
-  async #dma(
-    va: number,
-    buf: Uint8Array,
-    from: number,
-    length: number,
-    need: number,
-  ): Promise<void> {
-    const mem = this.device.memory;
-    const write = (need & DEVICE_PTE_WRITE) !== 0;
-    let done = 0;
-    let continued = false;
-    while (done < length) {
-      const addr = va + done;
-      const vpn = Math.floor(addr / PAGE_SIZE);
-      const off = addr - vpn * PAGE_SIZE;
-      const len = Math.min(PAGE_SIZE - off, length - done);
-      let pfn = this.#translate(vpn, need);
-      if (pfn < 0) {
-        pfn = await this.#translateOrFault(vpn, need);
-        continued = false;
-      } else {
-        this.#check(vpn, pfn, need, continued);
-        continued = true;
-      }
-      if (write) mem.writePage(pfn, off, buf, from + done, len);
-      else mem.readPage(pfn, off, buf, from + done, len);
-      done += len;
-    }
-  }
-
-  /** TLB, then page table; pfn, or -1 when the access must fault. Allocates nothing. */
-  #translate(vpn: number, need: number): number {
-    let e = this.tlb.lookup(vpn);
-    if (e !== 0 && (entryPerms(e) & need) !== need) {
-      this.tlb.drop(vpn);
-      e = 0;
-    }
-    if (e === 0) {
-      e = this.pageTable.get(vpn);
-      if (e === 0 || (entryPerms(e) & need) !== need) return -1;
-      this.tlb.fill(vpn, e);
-    }
-    return entryPfn(e);
-  }
-
-  async #translateOrFault(vpn: number, need: number): Promise<number> {
-    const access = ACCESS_NAMES[need]!;
-    for (let tries = 0; ; tries++) {
-      const pfn = this.#translate(vpn, need);
-      if (pfn >= 0) {
-        this.#check(vpn, pfn, need, false);
-        return pfn;
-      }
-      if (tries === this.device.maxFaultRetries)
-        throw new KernelError(
-          'EFAULT',
-          `${this.device.name}: ${access} fault at 0x${(vpn * PAGE_SIZE).toString(16)} not resolved after ${tries} retries`,
-        );
-      this.faults++;
-      await this.device.faults.raise(this, vpn * PAGE_SIZE, access);
-      this.assertOpen(`${this.device.name} DMA`);
-    }
-  }
-
-  /** Runs the stale check; `continued`: no await since the previous page's check. */
-  #check(vpn: number, pfn: number, need: number, continued: boolean): void {
-    if (this.device.staleCheck === 'off') return;
-    const va = vpn * PAGE_SIZE;
-    const reason = this.#checker.check(va, pfn, (need & DEVICE_PTE_WRITE) !== 0, continued);
-    if (reason === undefined) return;
-    const a = {
-      device: this.device.name,
-      clientId: this.clientId,
-      va,
-      pfn,
-      access: ACCESS_NAMES[need]!,
-      reason,
-      cpu: this.#checker.cpuView(va),
-    };
-    this.device.violations.push(a);
-    trace('device', 'stale-access', { ...a });
-    if (this.device.staleCheck === 'throw') throw new StaleTranslationError(a);
   }
 
   // ---- queues, accounting, teardown ------------------------------------------------------

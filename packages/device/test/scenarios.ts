@@ -29,6 +29,7 @@ export function munmapVsDma(bug: DriverBug) {
     });
     await cpu.join();
     await gpu.join();
+    if (device.violations.length > 0) throw new Error('stale device translation recorded');
   };
 }
 
@@ -51,5 +52,6 @@ export function cowVsDma(bug: DriverBug) {
     const gpu = spawn('gpu', () => ctx.dmaWrite(addr, new Uint8Array([4])));
     await cpu.join();
     await gpu.join();
+    if (device.violations.length > 0) throw new Error('stale device translation recorded');
   };
 }
