@@ -27,13 +27,26 @@ import { RuntimeViolation, type ViolationKind } from './violation.js';
  * picks the next task among the runnable ones (the yielding task included).
  */
 
+/**
+ * Why the scheduler is choosing. After a block or an exit the previous task cannot
+ * run, any choice is free. At a preemption point (an operation that may sleep) the
+ * previous task could go on: running another one is a preemption. At a voluntary
+ * yield (cond_resched) the previous task offers the CPU: switching is free and the
+ * default is the oldest other runnable task, which keeps spin-and-yield loops live.
+ */
+export type SchedPoint = typeof AFTER_BLOCK | typeof PREEMPTION_POINT | typeof VOLUNTARY_YIELD;
+export const AFTER_BLOCK = 0;
+export const PREEMPTION_POINT = 1;
+export const VOLUNTARY_YIELD = 2;
+
 /** The explorer's choice function, consulted at each step with two or more runnable tasks. */
 export interface SchedulePolicy {
   /**
-   * Returns an index into `runq`. `dflt` is the non-preemptive choice: the yielding task
-   * when `yielding`, else the head of the queue. `prev` is the task that just stopped.
+   * Returns an index into `runq`. `dflt` is the default choice: the previous
+   * task at a preemption point, else the head of the queue. `prev` is the task that
+   * just stopped (it is in `runq` unless `point` is AFTER_BLOCK).
    */
-  choose(runq: readonly TaskState[], dflt: number, prev: TaskState, yielding: boolean): number;
+  choose(runq: readonly TaskState[], dflt: number, prev: TaskState, point: SchedPoint): number;
 }
 
 /** What the explorer gives one run. */
@@ -128,9 +141,15 @@ export class Runtime {
     }
   }
 
-  /** cond_resched(): FIFO yields only to waiting tasks; explore lets the policy choose. */
+  /** A preemption point before an operation that may sleep (explorer runs only). */
   yield(): Promise<void> {
-    if (this.hooks) return this.#explorePoint(this.hooks);
+    if (this.hooks) return this.#explorePoint(this.hooks, PREEMPTION_POINT);
+    return RESOLVED;
+  }
+
+  /** cond_resched(): FIFO yields only to waiting tasks; explore lets the policy choose. */
+  resched(): Promise<void> {
+    if (this.hooks) return this.#explorePoint(this.hooks, VOLUNTARY_YIELD);
     if (this.runq.length === 0) return RESOLVED;
     return this.#park();
   }
@@ -147,13 +166,13 @@ export class Runtime {
    * common case under dfs and pct); otherwise the switch to the chosen task happens in
    * the usual dispatch microtask, so code after this call still runs as this task.
    */
-  #explorePoint(hooks: RunHooks): Promise<void> {
+  #explorePoint(hooks: RunHooks, point: SchedPoint): Promise<void> {
     const cur = this.current;
     // Already parked in this turn (e.g. Promise.all of two sleeping calls): queue normally.
     if (this.hasFailure || this.ended || cur.state !== RUNNING) return this.#park();
     cur.state = RUNNABLE;
     this.runq.push(cur);
-    const next = this.#choose(hooks, cur, true);
+    const next = this.#choose(hooks, cur, point);
     if (next === cur) {
       cur.state = RUNNING;
       return RESOLVED;
@@ -241,21 +260,24 @@ export class Runtime {
     this.#forced = undefined;
     const next = this.hasFailure
       ? undefined
-      : (forced ?? (n > 0 ? this.#choose(hooks, prev, prev.state === RUNNABLE) : undefined));
+      : (forced ??
+        (n > 0
+          ? this.#choose(hooks, prev, prev.state === RUNNABLE ? PREEMPTION_POINT : AFTER_BLOCK)
+          : undefined));
     if (next === undefined) this.end();
     else this.#switchTo(next);
   }
 
   /** One scheduling step: the policy picks among the run queue, which loses the pick. */
-  #choose(hooks: RunHooks, prev: TaskState, yielding: boolean): TaskState | undefined {
+  #choose(hooks: RunHooks, prev: TaskState, point: SchedPoint): TaskState | undefined {
     const runq = this.runq;
     if (++this.steps > hooks.maxSteps) {
       this.violation('livelock', `run exceeded maxSteps=${hooks.maxSteps} scheduling steps`);
       return undefined;
     }
-    let idx = yielding ? runq.indexOf(prev) : 0;
+    let idx = point === PREEMPTION_POINT ? runq.indexOf(prev) : 0;
     if (hooks.signature) hooks.signature.push(`${this.steps}:${runq.map((t) => t.id).join(',')}`);
-    if (runq.length > 1) idx = hooks.policy.choose(runq, idx, prev, yielding);
+    if (runq.length > 1) idx = hooks.policy.choose(runq, idx, prev, point);
     const next = runq[idx]!;
     removeAt(runq, idx);
     return next;

@@ -39,7 +39,9 @@ export function currentTask(): Task {
  *
  * **Details**: in FIFO mode the current task goes to the back of the run queue if
  * another task is runnable, else it returns at once. In an explorer run the policy
- * chooses which task runs next.
+ * chooses which task runs next; switching here is not a preemption (it is free under
+ * the dfs preemption bound) and the default is the oldest other runnable task, so a
+ * loop that polls and yields lets the task it waits for run.
  *
  * **Context**: may sleep: `sleep-in-atomic` / `sleep-in-nonblock` violations as
  * {@link mightSleep}.
@@ -50,7 +52,7 @@ export function schedulePoint(): Promise<void> {
   } catch (e) {
     return Promise.reject(e);
   }
-  return rt.yield();
+  return rt.resched();
 }
 
 /** Options of {@link resetRuntime}. */

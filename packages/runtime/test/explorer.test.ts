@@ -5,6 +5,8 @@ import {
   exploreOrThrow,
   RuntimeViolation,
   replay,
+  schedulePoint,
+  spawn,
 } from '../src/index.js';
 import { abba, catalogue, checkThenAct, type Fixture } from './fixtures/catalogue.js';
 
@@ -102,5 +104,47 @@ describe('explorer behaviour', () => {
     const two = await explore(checkThenAct.correct, { policy: 'dfs', preemptionBound: 2 });
     expect(zero.exhausted).toBe(true);
     expect(two.runs).toBeGreaterThan(zero.runs);
+  });
+});
+
+describe('voluntary yields', () => {
+  const pollingScenario = async () => {
+    const s = { ready: false };
+    const poller = spawn('poller', async () => {
+      while (!s.ready) await schedulePoint();
+    });
+    const setter = spawn('setter', async () => {
+      await schedulePoint();
+      s.ready = true;
+    });
+    await poller.join();
+    await setter.join();
+  };
+
+  for (const opts of [
+    { policy: 'dfs', preemptionBound: 2 },
+    { policy: 'pct', seed: 1, runs: 200 },
+    { policy: 'random', seed: 1, runs: 200 },
+  ] as ExploreOptions[]) {
+    it(`a loop that polls with schedulePoint lets the other task run (${opts.policy})`, async () => {
+      const res = await exploreOrThrow(pollingScenario, { ...opts, maxSteps: 200 });
+      if (opts.policy === 'dfs') expect(res.exhausted).toBe(true);
+    });
+  }
+
+  it('the default schedule is the FIFO scheduler’s: schedulePoint switches to the oldest other task', async () => {
+    const order: string[] = [];
+    await replay('dfs:0:-', async () => {
+      const body = (n: string) => async () => {
+        order.push(`${n}1`);
+        await schedulePoint();
+        order.push(`${n}2`);
+      };
+      const a = spawn('a', body('a'));
+      const b = spawn('b', body('b'));
+      await a.join();
+      await b.join();
+    });
+    expect(order).toEqual(['a1', 'b1', 'a2', 'b2']);
   });
 });

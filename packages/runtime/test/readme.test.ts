@@ -1,17 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { explore, Mutex, replay, resetRuntime, schedulePoint, spawn } from '../src/index.js';
+import { explore, Mutex, replay, resetRuntime, spawn } from '../src/index.js';
 
 function lookupOrCreateScenario(withLock: boolean) {
   return async () => {
     const table = new Map<string, object>();
     const lock = new Mutex('table->lock');
+    const slab = new Mutex('slab->lock');
     let created = 0;
+    const kmalloc = async () => {
+      await slab.lock(); // may sleep: a scheduling point
+      slab.unlock();
+      return {};
+    };
     const lookupOrCreate = async () => {
       if (withLock) await lock.lock();
       if (!table.has('k')) {
-        await schedulePoint();
+        const obj = await kmalloc();
         created++;
-        table.set('k', {});
+        table.set('k', obj);
       }
       if (withLock) lock.unlock();
     };

@@ -1,10 +1,16 @@
 import { Prng } from '../prng.js';
-import { rt, type SchedulePolicy } from '../runtime.js';
+import {
+  AFTER_BLOCK,
+  rt,
+  type SchedPoint,
+  type SchedulePolicy,
+  VOLUNTARY_YIELD,
+} from '../runtime.js';
 import type { TaskState } from '../task.js';
 
 /**
  * Exploration policies. Each is consulted only at steps with two or more runnable
- * tasks and returns an index into the run queue; `dflt` is the non-preemptive choice.
+ * tasks and returns an index into the run queue; `dflt` is the default choice.
  */
 
 export interface ExplorePolicy extends SchedulePolicy {
@@ -73,12 +79,14 @@ export class PctPolicy implements ExplorePolicy {
     return true;
   }
 
-  choose(runq: readonly TaskState[], _dflt: number, prev: TaskState): number {
+  choose(runq: readonly TaskState[], _dflt: number, prev: TaskState, point: SchedPoint): number {
     const lowered = this.#changes.get(rt.steps);
     if (lowered !== undefined) this.#prio.set(prev, lowered);
     let best = 0;
     let bestPrio = -1;
     for (let i = 0; i < runq.length; i++) {
+      // A task that yields voluntarily steps aside, or a polling loop would spin forever.
+      if (point === VOLUNTARY_YIELD && runq[i] === prev) continue;
       const p = this.#priority(runq[i]!);
       if (p > bestPrio) {
         best = i;
@@ -102,15 +110,18 @@ interface Decision {
   /** Task ids in the order tried: the default first, then the run queue order. */
   options: number[];
   chosen: number;
-  yielding: boolean;
+  /** Whether choosing another option than the default is a preemption. */
+  preemptive: boolean;
   /** Preemptions spent before this decision. */
   before: number;
 }
 
 /**
  * Bounded-exhaustive depth-first search over scheduling decisions with a preemption
- * bound (as CHESS and loom): switching away from a task that could continue costs one
- * preemption, switching when the running task blocks or ends is free. Each run
+ * bound (as CHESS and loom): any departure from the default while the previous task
+ * could go on costs one preemption (at a voluntary yield the default already switches
+ * to the oldest other task, so continuing the yielder is the departure); choosing
+ * after the running task blocked or ended is free. Each run
  * replays a prefix of choices and then takes defaults; backtracking picks the deepest
  * decision with an untried option within the bound.
  */
@@ -127,7 +138,7 @@ export class DfsPolicy implements ExplorePolicy {
     this.#trace = [];
   }
 
-  choose(runq: readonly TaskState[], dflt: number, _prev: TaskState, yielding: boolean): number {
+  choose(runq: readonly TaskState[], dflt: number, _prev: TaskState, point: SchedPoint): number {
     const options = [runq[dflt]!.id];
     for (let i = 0; i < runq.length; i++) if (i !== dflt) options.push(runq[i]!.id);
     const k = this.#trace.length;
@@ -135,7 +146,7 @@ export class DfsPolicy implements ExplorePolicy {
     if (k < this.#prefix.length) chosen = Math.max(0, options.indexOf(this.#prefix[k]!));
     const last = this.#trace[k - 1];
     const before = last ? last.before + cost(last, last.chosen) : 0;
-    this.#trace.push({ options, chosen, yielding, before });
+    this.#trace.push({ options, chosen, preemptive: point !== AFTER_BLOCK, before });
     const id = options[chosen]!;
     return runq.findIndex((t) => t.id === id);
   }
@@ -156,7 +167,7 @@ export class DfsPolicy implements ExplorePolicy {
 }
 
 function cost(d: Decision, option: number): number {
-  return d.yielding && option !== 0 ? 1 : 0;
+  return d.preemptive && option !== 0 ? 1 : 0;
 }
 
 /** Follows recorded choices; the default everywhere else. */

@@ -1,5 +1,5 @@
 import { KernelError } from '../errors.js';
-import { installRuntime, Runtime, rt, type SchedulePolicy } from '../runtime.js';
+import { installRuntime, Runtime, rt, type SchedPoint, type SchedulePolicy } from '../runtime.js';
 import type { TaskState } from '../task.js';
 
 /**
@@ -33,8 +33,8 @@ class Recorder implements SchedulePolicy {
   constructor(inner: SchedulePolicy) {
     this.#inner = inner;
   }
-  choose(runq: readonly TaskState[], dflt: number, prev: TaskState, yielding: boolean): number {
-    const i = this.#inner.choose(runq, dflt, prev, yielding);
+  choose(runq: readonly TaskState[], dflt: number, prev: TaskState, point: SchedPoint): number {
+    const i = this.#inner.choose(runq, dflt, prev, point);
     if (i !== dflt) this.choices.push([rt.steps, runq[i]!.id]);
     return i;
   }
