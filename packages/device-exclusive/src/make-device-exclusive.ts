@@ -31,7 +31,7 @@ import {
   swpBits,
 } from '@hmmkit/mm';
 import { MmuNotifierEvent, type MmuNotifierRange } from '@hmmkit/mmu-notifier';
-import { KernelError } from '@hmmkit/runtime';
+import { KernelError, trace } from '@hmmkit/runtime';
 import { DeviceExclusivePage } from './exclusive-page.js';
 import { getUserPageWriteLocked } from './gup-locked.js';
 import { installDeviceExclusiveOps } from './remove-exclusive-entry.js';

@@ -25,7 +25,7 @@ import {
   type VmFault,
 } from '@hmmkit/mm';
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
-import { KernelError } from '@hmmkit/runtime';
+import { KernelError, trace } from '@hmmkit/runtime';
 import { entryAt } from './walker-cache.js';
 
 const NOWAIT = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT;
@@ -60,6 +60,7 @@ export async function removeDeviceExclusiveEntry(vmf: VmFault): Promise<number> 
     );
   const { mm, address, pfn } = vmf;
   const memory = mm.memory;
+  // Without the PTL a racing zap may free the page; a failed get means the entry is gone.
   if (!memory.tryGetPage(pfn)) return 0;
   if (!(await lockOrRetry(memory, pfn, vmf.flags))) {
     memory.putPage(pfn);
@@ -68,15 +69,20 @@ export async function removeDeviceExclusiveEntry(vmf: VmFault): Promise<number> 
   const range = await mm.invalidateStart(MmuNotifierEvent.CLEAR, address, address + PAGE_SIZE);
   mm.ptl.lock();
   const w = entryAt(mm, address);
-  if (w.bits === vmf.bits && w.pfn === pfn) restoreExclusivePteLocked(mm, address);
+  const same = w.bits === vmf.bits && w.pfn === pfn;
+  if (same) restoreExclusivePteLocked(mm, address);
   mm.ptl.unlock();
+  trace('device-exclusive', 'restore', { mm: mm.id, address, pfn, restored: same });
   memory.unlockPage(pfn);
   memory.putPage(pfn);
   await mm.notifiers.invalidateRangeEnd(range);
   return 0;
 }
 
-/** The hook object installed into PhysicalMemory.deviceExclusiveOps. */
+/**
+ * The hook object installed into PhysicalMemory.deviceExclusiveOps: the device-exclusive
+ * branch of do_swap_page(). **Context**: as removeDeviceExclusiveEntry().
+ */
 export const deviceExclusiveOps: DeviceExclusiveOps = {
   restoreExclusive: removeDeviceExclusiveEntry,
 };
