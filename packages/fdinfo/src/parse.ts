@@ -108,12 +108,22 @@ function parseLine(st: ParseState): undefined {
   while (ve > vs && isBlank(text.charCodeAt(ve - 1))) ve--;
   st.vs = vs;
   st.ve = ve;
-  if (WHITESPACE.test(key)) {
+  if (hasWhitespace(text, st.lineStart, colon)) {
     keepOther(st, key);
     return issue(st, 'key contains whitespace');
   }
   if (key.startsWith('drm-')) parseDrmKey(st, key);
   else keepOther(st, key);
+}
+
+/** Same answer as /\s/ on text[from, to), without the regex on the common ASCII path. */
+function hasWhitespace(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === SPACE || (c >= TAB && c <= 13)) return true;
+    if (c >= 0x80 && WHITESPACE.test(text[i]!)) return true;
+  }
+  return false;
 }
 
 function isBlank(c: number): boolean {

@@ -158,6 +158,13 @@ describe('parseFdinfo malformed input', () => {
     expect((err as Error).message).toMatch(/line 2: bad counter value/);
   });
 
+  it('treats non-ASCII whitespace in a key as whitespace, like the formatter', () => {
+    expect(() =>
+      parseFdinfo('drm-driver: a\ndrm-engine-a\u00a0b: 1 ns\n', { strict: true }),
+    ).toThrow(/line 2: key contains whitespace/);
+    expect(parseFdinfo('drm-driver: a\ndrm-engine-a\u2003b: 1 ns\n')?.engines).toEqual({});
+  });
+
   it('strict mode reports duplicate scalar keys', () => {
     expect(() => parseFdinfo('drm-driver: a\ndrm-driver: b\n', { strict: true })).toThrow(
       /line 2: duplicate drm-driver/,
