@@ -84,7 +84,10 @@ export async function makeDeviceExclusive(
       start + PAGE_SIZE,
       owner,
     );
-    if (await convertLocked(mm, start, pfn, range)) return new DeviceExclusivePage(mm, start, pfn);
+    if (await convertLocked(mm, start, pfn, range)) {
+      trace('device-exclusive', 'make', { mm: mm.id, address: start, pfn });
+      return new DeviceExclusivePage(mm, start, pfn);
+    }
     mm.memory.unlockPage(pfn);
     mm.memory.putPage(pfn);
   }
