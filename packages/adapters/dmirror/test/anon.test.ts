@@ -1,0 +1,130 @@
+import { MADV_HUGEPAGE, PhysicalMemory, PMD_SIZE, PROT_NONE, PROT_READ } from '@hmmkit/mm';
+import { describe, expect, it } from 'vitest';
+import { HMM_DMIRROR_PROT_PMD, HMM_DMIRROR_PROT_WRITE, KernelError } from '../src/index.js';
+import { ANON, checkAll, expectBytes, intAt, ints, PAGE_SIZE, RW, system } from './helpers.js';
+
+describe('anonymous memory through READ and WRITE', () => {
+  it('a device read of written anonymous pages returns their data in one fault pass', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const npages = 100;
+    const addr = await mm.mmap(npages * PAGE_SIZE, RW, ANON);
+    await mm.write(addr, ints(npages));
+    const r = await fd.read(addr, npages);
+    expect(r.cpages).toBe(npages);
+    expect(r.faults).toBe(1);
+    expectBytes(r.data, ints(npages));
+    checkAll(memory, devices);
+  });
+
+  it('a second read finds every page already mapped and needs no fault', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const addr = await mm.mmap(8 * PAGE_SIZE, RW, ANON);
+    await mm.write(addr, ints(8));
+    await fd.read(addr, 8);
+    const again = await fd.read(addr, 8);
+    expect(again).toMatchObject({ cpages: 8, faults: 0 });
+    checkAll(memory, devices);
+  });
+
+  it('reading untouched anonymous memory maps the zero page read-only and reads zeros', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const addr = await mm.mmap(4 * PAGE_SIZE, RW, ANON);
+    const r = await fd.read(addr, 4);
+    expectBytes(r.data, new Uint8Array(4 * PAGE_SIZE));
+    expect(fd.ctx.entryAt(addr)).toEqual({ pfn: 0, perms: 1 });
+    checkAll(memory, devices);
+  });
+
+  it('a read of a PROT_NONE mapping fails with EFAULT, and succeeds after mprotect(PROT_READ)', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const npages = 4;
+    const addr = await mm.mmap(npages * PAGE_SIZE, RW, ANON);
+    await mm.write(addr, ints(npages));
+    await mm.mprotect(addr, npages * PAGE_SIZE, PROT_NONE);
+    await expect(fd.read(addr, npages)).rejects.toMatchObject({ code: 'EFAULT' });
+    await mm.mprotect(addr, npages * PAGE_SIZE, PROT_READ);
+    const r = await fd.read(addr, npages);
+    expect(r).toMatchObject({ cpages: npages, faults: 1 });
+    expectBytes(r.data, ints(npages));
+    checkAll(memory, devices);
+  });
+
+  it('a device write to a read-only mapping is EPERM; after mprotect(RW) it lands in one pass', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const npages = 16;
+    const addr = await mm.mmap(npages * PAGE_SIZE, PROT_READ, ANON);
+    const zeros = await fd.read(addr, npages);
+    expect(zeros).toMatchObject({ cpages: npages, faults: 1 });
+    expectBytes(zeros.data, new Uint8Array(npages * PAGE_SIZE));
+    await expect(fd.write(addr, ints(npages))).rejects.toMatchObject({ code: 'EPERM' });
+    await mm.mprotect(addr, npages * PAGE_SIZE, RW);
+    const w = await fd.write(addr, ints(npages));
+    expect(w).toMatchObject({ cpages: npages, faults: 1 });
+    expectBytes(await mm.read(addr, npages * PAGE_SIZE), ints(npages));
+    checkAll(memory, devices);
+  });
+
+  it('a device write is seen by the CPU, and faults once per pass over the missing pages', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const npages = 130; // three hmm_range_fault chunks of 64 pages, one fault pass
+    const addr = await mm.mmap(npages * PAGE_SIZE, RW, ANON);
+    const w = await fd.write(addr, ints(npages, 7));
+    expect(w).toMatchObject({ cpages: npages, faults: 1 });
+    const cpu = await mm.read(addr, npages * PAGE_SIZE);
+    expect(intAt(cpu, 0)).toBe(7);
+    expectBytes(cpu, ints(npages, 7));
+    checkAll(memory, devices);
+  });
+
+  it('writing past the end of the mapping fails with EFAULT after writing what it could fault', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const addr = await mm.mmap(2 * PAGE_SIZE, RW, ANON);
+    await expect(fd.write(addr, ints(3))).rejects.toMatchObject({ code: 'EFAULT' });
+    checkAll(memory, devices);
+  });
+
+  it('a CPU write after the device mapped the page invalidates the device entry, and a re-read sees it', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const addr = await mm.mmap(PAGE_SIZE, RW, ANON);
+    await fd.read(addr, 1); // the zero page, read-only
+    await mm.write(addr, ints(1, 5)); // COW from the zero page: the notifier erases
+    expect(fd.ctx.entryAt(addr)).toBeUndefined();
+    const r = await fd.read(addr, 1);
+    expect(r).toMatchObject({ cpages: 1, faults: 1 });
+    expectBytes(r.data, ints(1, 5));
+    checkAll(memory, devices);
+  });
+});
+
+describe('huge pages', () => {
+  it('a THP-backed range is read and written by the device and snapshots as PMD-mapped', async () => {
+    const { memory, mm, devices, fd } = await system({ pages: 4096 });
+    const npages = PMD_SIZE / PAGE_SIZE;
+    const raw = await mm.mmap(2 * PMD_SIZE, RW, ANON);
+    const addr = Math.ceil(raw / PMD_SIZE) * PMD_SIZE;
+    await mm.madvise(addr, PMD_SIZE, MADV_HUGEPAGE);
+    await mm.write(addr, ints(npages));
+    const snap = await fd.snapshot(addr, npages);
+    expect(snap[0]! & HMM_DMIRROR_PROT_PMD).toBe(HMM_DMIRROR_PROT_PMD);
+    expect(snap[npages - 1]).toBe(HMM_DMIRROR_PROT_PMD | HMM_DMIRROR_PROT_WRITE);
+    const r = await fd.read(addr, npages);
+    expect(r).toMatchObject({ cpages: npages, faults: 1 });
+    expectBytes(r.data, ints(npages));
+    const w = await fd.write(addr, ints(npages, 3));
+    expect(w).toMatchObject({ cpages: npages, faults: 0 });
+    expectBytes(await mm.read(addr, npages * PAGE_SIZE), ints(npages, 3));
+    checkAll(memory, devices);
+  });
+
+  it('hugetlb is not modelled by @hmmkit/mm: reserving hugetlb pages is EOPNOTSUPP', () => {
+    const err = (() => {
+      try {
+        return new PhysicalMemory({ pages: 16, hugetlbPages: 1 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(KernelError);
+    expect((err as KernelError).code).toBe('EOPNOTSUPP');
+  });
+});
