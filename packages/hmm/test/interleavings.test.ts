@@ -12,11 +12,19 @@ import {
   hmmRangeFault,
   hmmRangeFaultLoop,
 } from '@hmmkit/hmm';
-import { type Mm, migratePage, PROT_READ, PTE_PRESENT, PTE_WRITE } from '@hmmkit/mm';
+import {
+  assertInvariants,
+  type Mm,
+  migratePage,
+  PROT_READ,
+  PTE_PRESENT,
+  PTE_WRITE,
+} from '@hmmkit/mm';
 import type { MmuIntervalNotifier } from '@hmmkit/mmu-notifier';
 import { explore, isKernelError, Mutex, replay, schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import { ANON, machine, PAGE, RW, rangeOf } from './helpers.js';
+import { TinyDevice } from './tiny-device.js';
 
 const DFS2 = { policy: 'dfs', preemptionBound: 2 } as const;
 const NPAGES = 2;
@@ -146,5 +154,35 @@ describe('the check has teeth', () => {
     if (!failure) throw new Error(`no stale mapping found in ${res.runs} runs`);
     expect(String(failure.error)).toMatch(/stale device mapping/);
     await expect(replay(failure.schedule, s)).rejects.toThrow(/stale device mapping/);
+  });
+});
+
+describe('migration to device memory racing CPU accesses (DFS, preemption bound 2)', () => {
+  it('keeps every byte and every page reference, whichever side wins each page', async () => {
+    const outcomes = new Set<string>();
+    const res = await explore(async () => {
+      const { memory, mm } = machine(32);
+      const addr = await mm.mmap(2 * PAGE, RW, ANON);
+      await mm.write(addr, new Uint8Array([11]));
+      const dev = new TinyDevice(memory, 2);
+      const migrate = spawn('migrate', () => dev.migrateToDevice(mm, addr, 2));
+      const cpu = spawn('cpu', async () => {
+        await mm.write(addr + PAGE, new Uint8Array([22]));
+        return (await mm.read(addr, 1))[0];
+      });
+      const mig = await migrate.join();
+      expect(await cpu.join()).toBe(11);
+      assertInvariants(memory);
+      const onDevice = [0, 1].filter((i) =>
+        memory.pagemapOf(mm.pt.pfn[mm.pt.pteSlot(addr + i * PAGE, false)]!),
+      );
+      expect(dev.free.length + onDevice.length).toBe(2);
+      expect((await mm.read(addr + PAGE, 1))[0]).toBe(22);
+      expect((await mm.read(addr, 1))[0]).toBe(11);
+      outcomes.add(`${mig.cpages}:${onDevice.join('')}`);
+    }, DFS2);
+    expect(res.failure?.replay, String(res.failure?.error)).toBeUndefined();
+    expect(res.exhausted).toBe(true);
+    expect(outcomes.size).toBeGreaterThan(1);
   });
 });

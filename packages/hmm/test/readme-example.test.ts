@@ -27,6 +27,7 @@ import {
   PROT_WRITE,
   type VmFault,
 } from '@hmmkit/mm';
+import { mmuNotifierRangeBlockable } from '@hmmkit/mmu-notifier';
 import { Mutex } from '@hmmkit/runtime';
 import { expect, it } from 'vitest';
 
@@ -39,7 +40,8 @@ it('the driver-loop example programs a device page table', async () => {
   const devicePt = new Map<number, number>(); // address -> pfn, the device's page table
   const sub = await mm.notifiers.insertInterval(addr, 16 * 4096, {
     async invalidate(s, range, curSeq) {
-      await driverLock.lock();
+      if (mmuNotifierRangeBlockable(range)) await driverLock.lock();
+      else if (!driverLock.trylock()) return false; // OOM reaper: must not sleep
       s.setSeq(curSeq);
       for (let a = range.start; a < range.end; a += 4096) devicePt.delete(a);
       driverLock.unlock();
