@@ -12,7 +12,7 @@ import {
   VM_FAULT_RETRY,
 } from '@hmmkit/mm';
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
-import { schedulePoint, spawn } from '@hmmkit/runtime';
+import { schedulePoint, setTraceSink, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import { allFree, entryAt, exclusiveEntries, withMmapRead } from './device.js';
 import { recordRanges, setup } from './helpers.js';
@@ -131,6 +131,22 @@ describe('makeDeviceExclusive', () => {
     expect(second.pfn).toBe(first.pfn);
     second.unlock();
     second.put();
+  });
+  it('traces the conversion and the restore', async () => {
+    const { mm, addr } = await setup();
+    const events: string[] = [];
+    setTraceSink((e) => {
+      if (e.kind === 'device-exclusive') events.push(`${e.name}@${e.args?.address}`);
+    });
+    try {
+      const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, addr, 'dev'));
+      page.unlock();
+      page.put();
+      await mm.read(addr, 1);
+    } finally {
+      setTraceSink(undefined);
+    }
+    expect(events).toEqual([`make@${addr}`, `restore@${addr}`]);
   });
 });
 
