@@ -39,6 +39,7 @@ import {
   PteKind,
   pteKind,
 } from './pte.js';
+import { doHugeAnonymousPage, hugeAllowed, hugePmdFault, hugePmdSlot } from './thp.js';
 import { checkInteger } from './validate.js';
 import type { VmFault } from './vm-fault.js';
 import type { Vma } from './vma.js';
@@ -63,6 +64,9 @@ export async function handleMmFault(
 }
 
 async function handlePteFault(mm: Mm, vma: Vma, addr: number, flags: number): Promise<number> {
+  if (hugePmdSlot(mm, addr) >= 0) return hugePmdFault(mm, addr, flags);
+  if (flags & FAULT_FLAG_WRITE && hugeAllowed(vma, addr) && !doHugeAnonymousPage(mm, vma, addr))
+    return 0;
   const slot = mm.pt.pteSlot(addr, true);
   if (slot < 0) return VM_FAULT_SIGBUS; // a PMD leaf: THP faults are not modelled
   const bits = mm.pt.bits[slot]!;

@@ -34,6 +34,7 @@ import {
   pteKind,
   SWP_WRITE,
 } from './pte.js';
+import { copyHugePmd, hugePmdSlot, splitHugePmd } from './thp.js';
 import { checkAlive } from './validate.js';
 import { Vma } from './vma.js';
 import { pmdEnd } from './zap.js';
@@ -60,6 +61,16 @@ export async function forkMm(parent: Mm): Promise<Mm> {
   return child;
 }
 
+/** copy_huge_pmd() under the parent's PTL; false when the caller must split and copy PTEs. */
+function copyHuge(dst: Mm, src: Mm, addr: number, cow: boolean): boolean {
+  src.ptl.lock();
+  try {
+    return copyHugePmd(dst, src, addr, cow);
+  } finally {
+    src.ptl.unlock();
+  }
+}
+
 /** vm_area_dup + anon_vma_fork: same range and file, a fresh anon_vma chained to the parent's. */
 function dupVma(parent: Mm, v: Vma): Vma {
   v.file?.get();
@@ -83,6 +94,8 @@ async function copyPageRange(dst: Mm, src: Mm, sv: Vma, dv: Vma): Promise<void> 
         continue;
       }
       const next = Math.min(sv.end, pmdEnd(addr));
+      if (hugePmdSlot(src, addr) >= 0 && !copyHuge(dst, src, addr, cow))
+        await splitHugePmd(src, addr);
       if (src.pt.pteBase(addr, false) >= 0) await copyPteRange(dst, src, dv, addr, next, cow);
       addr = next;
     }

@@ -32,6 +32,7 @@ import type { Mm } from './mm.js';
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_ZONE_DEVICE } from './page-flags.js';
 import { ZERO_PFN } from './physical-memory.js';
 import { PTE_PRESENT, PTE_PROTNONE, PTE_SPECIAL, PTE_WRITE } from './pte.js';
+import { leafPfn, leafSlot } from './thp.js';
 import { faultError } from './uaccess.js';
 import { checkAlive, checkInteger } from './validate.js';
 import type { Vma } from './vma.js';
@@ -160,11 +161,11 @@ async function gupOne(
  * an exclusive anon page, the copy FOLL_FORCE made (can_follow_write_pte).
  */
 function followPage(mm: Mm, addr: number, write: boolean, pin: boolean, force: boolean): number {
-  const slot = mm.pt.pteSlot(addr, false);
+  const slot = leafSlot(mm, addr);
   if (slot < 0) return -1;
   const bits = mm.pt.bits[slot]!;
   if (!(bits & PTE_PRESENT) || bits & PTE_PROTNONE) return -1;
-  const pfn = mm.pt.pfn[slot]!;
+  const pfn = leafPfn(mm, addr, slot);
   if (write && !(bits & PTE_WRITE) && !(force && forcedCopy(mm, bits, pfn))) return -1;
   if (bits & PTE_SPECIAL) return pfn === ZERO_PFN ? pfn : -2;
   const f = mm.memory.flags[pfn]!;

@@ -16,6 +16,7 @@ export {
   PG_BUDDY,
   PG_DIRTY,
   PG_FILE,
+  PG_HEAD,
   PG_LOCKED,
   PG_REFERENCED,
   PG_SWAPBACKED,
@@ -47,5 +48,6 @@ export { ptepClearFlush, setPteAt } from './pte-edit.js';
 export { reclaimPage } from './reclaim.js';
 export { type RmapHit, rmapWalk } from './rmap.js';
 export { remapPfnRange, vmInsertPage } from './special-mapping.js';
+export { splitHugePmd } from './thp.js';
 export type { VmFault } from './vm-fault.js';
 export { Vma } from './vma.js';

@@ -27,11 +27,12 @@ import {
   VM_SHARED,
 } from './constants.js';
 import type { Mm } from './mm.js';
-import { splitAt } from './mmap.js';
+import { splitVma } from './mmap.js';
 import { MmuGather } from './mmu-gather.js';
 import { PG_ANON, PG_DIRTY, PG_SWAPBACKED } from './page-flags.js';
 import { PTRS_PER_TABLE } from './page-table.js';
 import { PTE_DIRTY, PTE_SPECIAL, PTE_YOUNG, PteKind, pteKind } from './pte.js';
+import { lazyFreeHugePmd, splitHugeRange } from './thp.js';
 import { checkAlive, checkInteger, isPageAligned, pageAlign } from './validate.js';
 import type { Vma } from './vma.js';
 import { pmdEnd, zapRange } from './zap.js';
@@ -112,15 +113,16 @@ async function adviseOne(mm: Mm, v: Vma, s: number, e: number, advice: number): 
   }
 }
 
-function setFlags(mm: Mm, s: number, e: number, v: Vma, flags: number): void {
+async function setFlags(mm: Mm, s: number, e: number, v: Vma, flags: number): Promise<void> {
   if (flags === v.flags) return;
-  splitAt(mm, s);
-  splitAt(mm, e);
+  await splitVma(mm, s);
+  await splitVma(mm, e);
   mm.vmaLookup(s)!.flags = flags;
 }
 
 /** zap_page_range_single(): MMU_NOTIFY_CLEAR start, zap, end, flush, free. */
 async function dontneed(mm: Mm, s: number, e: number): Promise<void> {
+  await splitHugeRange(mm, s, e);
   const tlb = new MmuGather(mm);
   const range = await mm.invalidateStart(MmuNotifierEvent.CLEAR, s, e);
   zapRange(mm, s, e, tlb);
@@ -130,6 +132,7 @@ async function dontneed(mm: Mm, s: number, e: number): Promise<void> {
 
 /** madvise_free_single_vma() / madvise_free_pte_range(). */
 async function lazyFree(mm: Mm, s: number, e: number): Promise<void> {
+  await splitHugeRange(mm, s, e);
   const tlb = new MmuGather(mm);
   const range = await mm.invalidateStart(MmuNotifierEvent.CLEAR, s, e);
   for (let addr = s; addr < e; ) {
@@ -140,7 +143,8 @@ async function lazyFree(mm: Mm, s: number, e: number): Promise<void> {
     }
     const next = Math.min(e, pmdEnd(addr));
     const base = mm.pt.pteBase(addr, false);
-    if (base >= 0) lazyFreePtes(mm, base, addr, next, tlb);
+    if (base === -2) lazyFreeHugePmd(mm, addr, PG_SWAPBACKED | PG_DIRTY);
+    else if (base >= 0) lazyFreePtes(mm, base, addr, next, tlb);
     addr = next;
   }
   await mm.notifiers.invalidateRangeEnd(range);

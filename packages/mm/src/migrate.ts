@@ -23,7 +23,7 @@ import {
   SWP_WRITE,
   swpBits,
 } from './pte.js';
-import { rmapWalk } from './rmap.js';
+import { rmapWalk, splitPmdMappings } from './rmap.js';
 
 /**
  * Moves page `pfn` to a newly allocated frame. Returns the new pfn, or -1 when the page
@@ -46,6 +46,7 @@ export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<
     memory.unlockPage(pfn);
     return -1;
   }
+  await splitPmdMappings(memory, pfn);
   memory.getPage(pfn); // isolation reference
   const hits = rmapWalk(memory, pfn).filter((h) => h.kind === PteKind.PRESENT);
   for (const h of hits) await unmapToMigration(h.mm, h.address, pfn);

@@ -17,6 +17,7 @@ import {
   MAP_TYPE,
   MMAP_MIN_ADDR,
   PAGE_SIZE,
+  PMD_SIZE,
   PROT_EXEC,
   PROT_READ,
   PROT_WRITE,
@@ -38,6 +39,7 @@ import { MemFile } from './mem-file.js';
 import type { Mm } from './mm.js';
 import { MmuGather } from './mmu-gather.js';
 import { populateRange } from './populate.js';
+import { splitHugePmd } from './thp.js';
 import { checkAlive, checkInteger, isPageAligned, pageAlign } from './validate.js';
 import { Vma } from './vma.js';
 import { freePgtables, zapRange } from './zap.js';
@@ -222,8 +224,17 @@ export async function munmap(mm: Mm, addr: number, length: number): Promise<void
   }
 }
 
-/** Splits the VMA containing `addr` so that a VMA boundary falls on `addr` (split_vma). */
-export function splitAt(mm: Mm, addr: number): void {
+/**
+ * Splits the VMA containing `addr` so that a boundary falls on `addr` (__split_vma), after
+ * splitting a huge PMD that `addr` cuts (vma_adjust_trans_huge).
+ */
+export async function splitVma(mm: Mm, addr: number): Promise<void> {
+  if (addr % PMD_SIZE !== 0) await splitHugePmd(mm, addr);
+  splitAt(mm, addr);
+}
+
+/** Splits the VMA list at `addr`; page tables are not touched (see splitVma). */
+function splitAt(mm: Mm, addr: number): void {
   const v = mm.vmaLookup(addr);
   if (v === undefined || v.start === addr) return;
   const tail = v.slice(addr, v.end);
@@ -238,8 +249,8 @@ export function splitAt(mm: Mm, addr: number): void {
 export async function doMunmap(mm: Mm, start: number, end: number): Promise<void> {
   mm.mmapLock.assertWriteLocked();
   if (!mm.anyVmaIn(start, end)) return;
-  splitAt(mm, start);
-  splitAt(mm, end);
+  await splitVma(mm, start);
+  await splitVma(mm, end);
   const first = mm.findIndex(start);
   let last = first;
   while (last < mm.vmas.length && mm.vmas[last]!.start < end) last++;

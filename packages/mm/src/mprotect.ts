@@ -20,11 +20,12 @@ import {
   VM_WRITE,
 } from './constants.js';
 import type { Mm } from './mm.js';
-import { protToVmFlags, splitAt } from './mmap.js';
+import { protToVmFlags, splitVma } from './mmap.js';
 import { MmuGather } from './mmu-gather.js';
 import { PG_ANON_EXCLUSIVE } from './page-flags.js';
 import { PTRS_PER_TABLE } from './page-table.js';
 import { PTE_PRESENT, PTE_PROTNONE, PTE_SPECIAL, PTE_WRITE, SWP_WRITE } from './pte.js';
+import { changeHugePmd } from './thp.js';
 import { checkAlive, checkInteger, isPageAligned, pageAlign } from './validate.js';
 import type { Vma } from './vma.js';
 import { pmdEnd } from './zap.js';
@@ -69,8 +70,8 @@ async function applyProtection(mm: Mm, start: number, end: number, access: numbe
 }
 
 async function mprotectFixup(mm: Mm, start: number, end: number, newflags: number): Promise<void> {
-  splitAt(mm, start);
-  splitAt(mm, end);
+  await splitVma(mm, start);
+  await splitVma(mm, end);
   const vma = mm.vmaLookup(start)!;
   vma.flags = newflags;
   const first = firstPopulatedPmd(mm, start, end);
@@ -85,7 +86,10 @@ async function mprotectFixup(mm: Mm, start: number, end: number, newflags: numbe
     }
     const next = Math.min(end, pmdEnd(addr));
     const base = mm.pt.pteBase(addr, false);
-    if (base >= 0) changePtes(mm, vma, base, addr, next, tlb);
+    if (base === -2) {
+      changeHugePmd(mm, addr, vma.flags, (vma.flags & VM_ACCESS) === 0);
+      tlb.track(addr, next);
+    } else if (base >= 0) changePtes(mm, vma, base, addr, next, tlb);
     addr = next;
   }
   await mm.notifiers.invalidateRangeEnd(range);
@@ -100,7 +104,7 @@ function firstPopulatedPmd(mm: Mm, start: number, end: number): number {
       addr = skip;
       continue;
     }
-    if (mm.pt.pteBase(addr, false) >= 0) return addr;
+    if (mm.pt.pteBase(addr, false) !== -1) return addr;
     addr = Math.floor(addr / PMD_SIZE) * PMD_SIZE + PMD_SIZE;
   }
   return -1;

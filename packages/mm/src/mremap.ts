@@ -17,7 +17,8 @@ import {
   VM_SHARED,
 } from './constants.js';
 import type { Mm } from './mm.js';
-import { doMunmap, splitAt, unmappedArea } from './mmap.js';
+import { doMunmap, splitVma, unmappedArea } from './mmap.js';
+import { splitHugeRange } from './thp.js';
 import { checkAlive, checkInteger, isPageAligned, pageAlign } from './validate.js';
 import { Vma } from './vma.js';
 import { pmdEnd } from './zap.js';
@@ -130,8 +131,9 @@ async function moveVma(
   newLen: number,
   newAddr: number,
 ): Promise<number> {
-  splitAt(mm, oldAddr);
-  splitAt(mm, oldAddr + oldLen);
+  await splitVma(mm, oldAddr);
+  await splitVma(mm, oldAddr + oldLen);
+  await splitHugeRange(mm, oldAddr, oldAddr + oldLen, true);
   const old = mm.vmaLookup(oldAddr)!;
   old.file?.get();
   mm.linkVma(

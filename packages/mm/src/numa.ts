@@ -22,6 +22,7 @@ import type { Mm } from './mm.js';
 import { MmuGather } from './mmu-gather.js';
 import { PTRS_PER_TABLE } from './page-table.js';
 import { PTE_PRESENT, PTE_PROTNONE, PTE_SPECIAL } from './pte.js';
+import { hugePmdSlot } from './thp.js';
 import { checkAlive, checkInteger, isPageAligned, pageAlign } from './validate.js';
 import { pmdEnd } from './zap.js';
 
@@ -58,7 +59,7 @@ async function hintRange(mm: Mm, start: number, end: number): Promise<void> {
   for (let a = start; a < end && first < 0; a = Math.floor(a / PMD_SIZE) * PMD_SIZE + PMD_SIZE) {
     const skip = mm.pt.skipAbsent(a);
     if (skip > a) a = skip - PMD_SIZE;
-    else if (mm.pt.pteBase(a, false) >= 0) first = a;
+    else if (mm.pt.pteBase(a, false) !== -1) first = Math.max(a, start);
   }
   if (first < 0) return;
   const tlb = new MmuGather(mm);
@@ -71,7 +72,11 @@ async function hintRange(mm: Mm, start: number, end: number): Promise<void> {
     }
     const next = Math.min(end, pmdEnd(a));
     const base = mm.pt.pteBase(a, false);
-    if (base >= 0) {
+    const hpmd = base === -2 && next - a === PMD_SIZE ? hugePmdSlot(mm, a) : -1;
+    if (hpmd >= 0 && !(mm.pt.bits[hpmd]! & PTE_PROTNONE)) {
+      mm.pt.bits[hpmd]! |= PTE_PROTNONE;
+      tlb.track(a, next);
+    } else if (base >= 0) {
       const s = base + (Math.floor(a / PAGE_SIZE) % PTRS_PER_TABLE);
       mm.ptl.lock();
       for (let slot = s; slot < s + (next - a) / PAGE_SIZE; slot++) {

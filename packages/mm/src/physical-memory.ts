@@ -19,14 +19,7 @@ import { PAGE_SIZE } from './constants.js';
 import { DevPagemap, type DevPagemapOps, type DevPagemapType } from './dev-pagemap.js';
 import { MemFile } from './mem-file.js';
 import type { Mm } from './mm.js';
-import {
-  PG_BUDDY,
-  PG_HEAD,
-  PG_HUGETLB,
-  PG_LOCKED,
-  PG_RESERVED,
-  PG_ZONE_DEVICE,
-} from './page-flags.js';
+import { PG_BUDDY, PG_HEAD, PG_LOCKED, PG_RESERVED, PG_ZONE_DEVICE } from './page-flags.js';
 import { SwapSpace } from './swap.js';
 import type { VmFault } from './vm-fault.js';
 
@@ -88,8 +81,15 @@ export class PhysicalMemory {
   readonly pagemaps: DevPagemap[] = [];
   /** Installed by @hmmkit/device-exclusive; undefined: such a fault is a SIGBUS. */
   deviceExclusiveOps: DeviceExclusiveOps | undefined;
+  /**
+   * Stack of free frames with lazy deletion: allocHugeFrames() takes frames without
+   * removing their entries, so allocPage() skips entries whose frame is not PG_BUDDY any
+   * more; the stack is rebuilt from the flags when it fills up.
+   */
   private freeList: Int32Array;
+  private top: number;
   private nrFree: number;
+  private hugeCursor = HPAGE_NR;
   private capacity: number;
   private nextId = 1;
 
@@ -110,8 +110,9 @@ export class PhysicalMemory {
     this.mapping = new Int32Array(this.capacity);
     this.index = new Float64Array(this.capacity);
     this.contents = new Array(this.capacity);
-    this.freeList = new Int32Array(pages);
+    this.freeList = new Int32Array(2 * pages);
     for (let i = 0; i < pages; i++) this.freeList[i] = pages - i;
+    this.top = pages;
     this.flags.fill(PG_BUDDY, 1);
     this.flags[ZERO_PFN] = PG_RESERVED;
     this.refcount[ZERO_PFN] = 1;
@@ -149,7 +150,9 @@ export class PhysicalMemory {
    */
   allocPage(): number {
     if (this.nrFree === 0) return -1;
-    const pfn = this.freeList[--this.nrFree]!;
+    let pfn = this.freeList[--this.top]!;
+    while (!(this.flags[pfn]! & PG_BUDDY)) pfn = this.freeList[--this.top]!;
+    this.nrFree--;
     this.flags[pfn] = 0;
     this.refcount[pfn] = 1;
     return pfn;
@@ -295,10 +298,47 @@ export class PhysicalMemory {
       this.pagemapOf(pfn)?.ops.pageFree?.(pfn);
       return;
     }
-    if (f & (PG_HEAD | PG_HUGETLB))
-      throw new KernelError('EOPNOTSUPP', 'compound pages not modelled');
     this.flags[pfn] = PG_BUDDY;
-    this.freeList[this.nrFree++] = pfn;
+    if (this.top === this.freeList.length) this.rebuildFreeList();
+    this.freeList[this.top++] = pfn;
+    this.nrFree++;
+  }
+
+  /**
+   * Allocates 512 free frames, contiguous and aligned to 512 pfns, for a PMD-mapped THP;
+   * each gets refcount 1 and zero contents, the first PG_HEAD. Returns the first pfn or -1
+   * when no such block is free (the fault then falls back to 4 KiB pages, as the kernel
+   * does). Mirrors vma_alloc_folio(order = HPAGE_PMD_ORDER).
+   */
+  allocHugeFrames(): number {
+    const last = this.totalPages - HPAGE_NR + 1;
+    for (let tries = 0, head = this.hugeCursor; tries * HPAGE_NR < this.totalPages; tries++) {
+      if (head > last) head = HPAGE_NR;
+      if (head <= last && this.blockFree(head)) {
+        this.hugeCursor = head + HPAGE_NR;
+        for (let pfn = head; pfn < head + HPAGE_NR; pfn++) {
+          this.flags[pfn] = 0;
+          this.refcount[pfn] = 1;
+        }
+        this.flags[head] = PG_HEAD;
+        this.nrFree -= HPAGE_NR;
+        return head;
+      }
+      head += HPAGE_NR;
+    }
+    return -1;
+  }
+
+  private blockFree(head: number): boolean {
+    for (let pfn = head; pfn < head + HPAGE_NR; pfn++)
+      if (!(this.flags[pfn]! & PG_BUDDY)) return false;
+    return true;
+  }
+
+  private rebuildFreeList(): void {
+    this.top = 0;
+    for (let pfn = 1; pfn <= this.totalPages; pfn++)
+      if (this.flags[pfn]! & PG_BUDDY) this.freeList[this.top++] = pfn;
   }
 
   private assertInUse(pfn: number, what: string): void {

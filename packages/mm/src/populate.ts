@@ -11,6 +11,7 @@ import {
   FAULT_FLAG_WRITE,
   PAGE_SIZE,
   VM_FAULT_ERROR,
+  VM_HUGEPAGE,
   VM_IO,
   VM_MIXEDMAP,
   VM_PFNMAP,
@@ -22,6 +23,7 @@ import type { Mm } from './mm.js';
 import { PTRS_PER_TABLE } from './page-table.js';
 import { ZERO_PFN } from './physical-memory.js';
 import { PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, PTE_YOUNG } from './pte.js';
+import { leafSlot } from './thp.js';
 import type { Vma } from './vma.js';
 import { pmdEnd } from './zap.js';
 
@@ -29,12 +31,13 @@ import { pmdEnd } from './zap.js';
 export async function populateRange(mm: Mm, vma: Vma, start: number, end: number): Promise<void> {
   if (vma.flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) return;
   const write = (vma.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
-  if (vma.isAnonymous && !(vma.flags & VM_SHARED) && !fillNone(mm, vma, start, end, write)) return;
+  const fast = vma.isAnonymous && !(vma.flags & (VM_SHARED | VM_HUGEPAGE));
+  if (fast && !fillNone(mm, vma, start, end, write)) return;
   const need = PTE_PRESENT | (write ? PTE_WRITE : 0);
   const flags = write ? FAULT_FLAG_WRITE : 0;
   for (let addr = start; addr < end; addr += PAGE_SIZE) {
     for (;;) {
-      const slot = mm.pt.pteSlot(addr, false);
+      const slot = leafSlot(mm, addr);
       if (slot >= 0 && (mm.pt.bits[slot]! & need) === need) break;
       if ((await handleMmFault(mm, addr, flags)) & VM_FAULT_ERROR) return;
     }

@@ -18,7 +18,7 @@ import type { Mm } from './mm.js';
 import { PG_ANON, PG_DIRTY, PG_SWAPBACKED, PG_ZONE_DEVICE } from './page-flags.js';
 import { type PhysicalMemory, ZERO_PFN } from './physical-memory.js';
 import { PTE_DIRTY, PTE_SOFT_DIRTY, PteKind, swpBits } from './pte.js';
-import { rmapWalk } from './rmap.js';
+import { rmapWalk, splitPmdMappings } from './rmap.js';
 
 /**
  * Reclaims anon page `pfn`: swaps it out (or discards a clean lazy-free page) and frees the
@@ -32,6 +32,7 @@ export async function reclaimPage(memory: PhysicalMemory, pfn: number): Promise<
   if (!(f & PG_ANON) || f & PG_ZONE_DEVICE || memory.refcount[pfn]! <= 0) return false;
   if (memory.pincount[pfn]! > 0 || memory.refcount[pfn] !== memory.mapcount[pfn]) return false;
   if (!memory.trylockPage(pfn)) return false;
+  await splitPmdMappings(memory, pfn);
   memory.getPage(pfn); // isolation reference
   const lazy = !(f & PG_SWAPBACKED);
   const slot = lazy ? 0 : memory.swap.alloc(memory.contents[pfn]?.slice());

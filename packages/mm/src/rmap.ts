@@ -12,6 +12,7 @@ import type { Mm } from './mm.js';
 import { PG_ANON, PG_FILE } from './page-flags.js';
 import type { PhysicalMemory } from './physical-memory.js';
 import { PTE_SPECIAL, PteKind, pteKind } from './pte.js';
+import { hugePmdSlot, leafPfn, leafSlot, splitHugePmd } from './thp.js';
 import type { Vma } from './vma.js';
 
 /** One mapping of a page found by rmapWalk(). */
@@ -49,11 +50,20 @@ export function rmapWalk(memory: PhysicalMemory, pfn: number): RmapHit[] {
 
 /** Kind of the entry at `address` if it refers to `pfn`, else NONE. */
 export function entryFor(mm: Mm, address: number, pfn: number): PteKind {
-  const slot = mm.pt.pteSlot(address, false);
+  const slot = leafSlot(mm, address);
   if (slot < 0) return PteKind.NONE;
   const bits = mm.pt.bits[slot]!;
   const kind = pteKind(bits);
-  if (kind === PteKind.NONE || kind === PteKind.SWAP || mm.pt.pfn[slot] !== pfn)
+  if (kind === PteKind.NONE || kind === PteKind.SWAP || leafPfn(mm, address, slot) !== pfn)
     return PteKind.NONE;
   return kind === PteKind.PRESENT && bits & PTE_SPECIAL ? PteKind.NONE : kind;
+}
+
+/**
+ * Splits every huge PMD mapping `pfn` (split_huge_pmd_address from the rmap walk with
+ * TTU_SPLIT_HUGE_PMD), so the page can then be unmapped or migrated alone.
+ */
+export async function splitPmdMappings(memory: PhysicalMemory, pfn: number): Promise<void> {
+  for (const hit of rmapWalk(memory, pfn))
+    if (hugePmdSlot(hit.mm, hit.address) >= 0) await splitHugePmd(hit.mm, hit.address);
 }

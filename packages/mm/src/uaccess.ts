@@ -16,6 +16,7 @@ import {
 import { handleMmFault } from './fault.js';
 import type { Mm } from './mm.js';
 import { PTE_DIRTY, PTE_PRESENT, PTE_PROTNONE, PTE_WRITE, PTE_YOUNG, pteKind } from './pte.js';
+import { leafPfn, leafSlot } from './thp.js';
 import { checkAlive, checkUserRange } from './validate.js';
 
 const KIND_NAMES = ['none', 'present', 'swap', 'migration', 'device-private', 'device-exclusive'];
@@ -70,12 +71,12 @@ export async function accessWrite(mm: Mm, addr: number, data: Uint8Array): Promi
 async function faultInForAccess(mm: Mm, page: number, write: boolean): Promise<number> {
   const need = PTE_PRESENT | (write ? PTE_WRITE : 0);
   for (let tries = 0; tries < MAX_FAULT_RETRIES; tries++) {
-    const slot = mm.pt.pteSlot(page, false);
+    const slot = leafSlot(mm, page);
     if (slot >= 0) {
       const bits = mm.pt.bits[slot]!;
       if ((bits & need) === need && !(bits & PTE_PROTNONE)) {
         mm.pt.bits[slot] = bits | PTE_YOUNG | (write ? PTE_DIRTY : 0);
-        return mm.pt.pfn[slot]!;
+        return leafPfn(mm, page, slot);
       }
     }
     const ret = await handleMmFault(mm, page, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0));

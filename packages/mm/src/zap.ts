@@ -13,6 +13,7 @@ import type { MmuGather } from './mmu-gather.js';
 import { PG_DIRTY, PG_REFERENCED } from './page-flags.js';
 import { PTRS_PER_TABLE } from './page-table.js';
 import { PTE_DIRTY, PTE_SPECIAL, PTE_YOUNG, PteKind, pteKind } from './pte.js';
+import { zapHugePmd } from './thp.js';
 
 /** End of the PMD span holding `addr` (pmd_addr_end without the clamp). */
 export function pmdEnd(addr: number): number {
@@ -30,7 +31,13 @@ export function zapRange(mm: Mm, start: number, end: number, tlb: MmuGather): vo
     }
     const next = Math.min(end, pmdEnd(addr));
     const base = pt.pteBase(addr, false);
-    if (base >= 0) {
+    if (base === -2) {
+      if (addr % PMD_SIZE !== 0 || next - addr !== PMD_SIZE)
+        throw new Error(`partial zap of the huge PMD at ${addr}: the caller must split it first`);
+      mm.ptl.lock();
+      zapHugePmd(mm, addr, tlb);
+      mm.ptl.unlock();
+    } else if (base >= 0) {
       mm.ptl.lock();
       zapPtes(mm, base, addr, next, tlb);
       mm.ptl.unlock();

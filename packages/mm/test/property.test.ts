@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
   MADV_DONTNEED,
+  MADV_HUGEPAGE,
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_PRIVATE,
@@ -26,8 +27,8 @@ import {
  * their process, shared pages to a shared object that several processes may map.
  */
 const BASE = 0x10000000;
-const WINDOW = 6;
-const PAGES = 96;
+/** Pages in the window the operations target (set per property). */
+let WINDOW = 6;
 
 type PageModel = { prot: number; shared?: { store: number[]; index: number }; value: number };
 type Proc = { mm: Mm; pages: Map<number, PageModel> };
@@ -42,42 +43,54 @@ type Op =
   | { op: 'reclaim' | 'migrate'; p: number; page: number }
   | { op: 'mremap'; p: number; page: number; n: number; to: number };
 
-const prot = fc.constantFrom(PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE);
-const p = fc.nat(3);
-const page = fc.nat(WINDOW - 1);
-const n = fc.integer({ min: 1, max: 3 });
-const value = fc.integer({ min: 1, max: 255 });
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  {
-    arbitrary: fc.record({
-      op: fc.constant('mmap' as const),
-      p,
-      page,
-      n,
-      prot,
-      shared: fc.boolean(),
-    }),
-    weight: 1,
-  },
-  {
-    arbitrary: fc.record({
-      op: fc.constantFrom('munmap' as const, 'dontneed' as const),
-      p,
-      page,
-      n,
-    }),
-    weight: 1,
-  },
-  { arbitrary: fc.record({ op: fc.constant('mprotect' as const), p, page, n, prot }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('write' as const), p, page, value }), weight: 5 },
-  { arbitrary: fc.record({ op: fc.constant('read' as const), p, page }), weight: 4 },
-  { arbitrary: fc.record({ op: fc.constantFrom('fork' as const, 'exit' as const), p }), weight: 2 },
-  {
-    arbitrary: fc.record({ op: fc.constantFrom('reclaim' as const, 'migrate' as const), p, page }),
-    weight: 3,
-  },
-  { arbitrary: fc.record({ op: fc.constant('mremap' as const), p, page, n, to: page }), weight: 1 },
-);
+function opsFor(window: number, maxN: number): fc.Arbitrary<Op> {
+  const prot = fc.constantFrom(PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE);
+  const p = fc.nat(3);
+  const page = fc.nat(window - 1);
+  const n = fc.integer({ min: 1, max: maxN });
+  const value = fc.integer({ min: 1, max: 255 });
+  return fc.oneof(
+    {
+      arbitrary: fc.record({
+        op: fc.constant('mmap' as const),
+        p,
+        page,
+        n,
+        prot,
+        shared: fc.boolean(),
+      }),
+      weight: 1,
+    },
+    {
+      arbitrary: fc.record({
+        op: fc.constantFrom('munmap' as const, 'dontneed' as const),
+        p,
+        page,
+        n,
+      }),
+      weight: 1,
+    },
+    { arbitrary: fc.record({ op: fc.constant('mprotect' as const), p, page, n, prot }), weight: 1 },
+    { arbitrary: fc.record({ op: fc.constant('write' as const), p, page, value }), weight: 5 },
+    { arbitrary: fc.record({ op: fc.constant('read' as const), p, page }), weight: 4 },
+    {
+      arbitrary: fc.record({ op: fc.constantFrom('fork' as const, 'exit' as const), p }),
+      weight: 2,
+    },
+    {
+      arbitrary: fc.record({
+        op: fc.constantFrom('reclaim' as const, 'migrate' as const),
+        p,
+        page,
+      }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.record({ op: fc.constant('mremap' as const), p, page, n, to: page }),
+      weight: 1,
+    },
+  );
+}
 
 function addr(pg: number): number {
   return BASE + pg * 4096;
@@ -150,7 +163,7 @@ async function step(memory: PhysicalMemory, procs: Proc[], o: Op): Promise<void>
       if (!m || m.prot === PROT_NONE) return expect(call).rejects.toMatchObject({ code: 'EFAULT' });
       const bytes = await call;
       const v = modelValue(m);
-      expect(bytes.every((b) => b === v)).toBe(true);
+      expect(allEqual(bytes, v)).toBe(true);
       return;
     }
     case 'fork': {
@@ -197,33 +210,90 @@ async function step(memory: PhysicalMemory, procs: Proc[], o: Op): Promise<void>
   }
 }
 
-describe('random operation sequences across processes', () => {
-  it('keep every byte, COW isolation, shared mappings shared, and the invariants', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 50 }), async (ops) => {
-        const memory = new PhysicalMemory({ pages: PAGES });
+/** Whether every byte of `bytes` is `v` (a plain loop: this runs over megabytes). */
+function allEqual(bytes: Uint8Array, v: number): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== v) return false;
+  return true;
+}
+
+/** Reads every readable page of `proc`, one call per run of consecutive readable pages. */
+async function checkAllPages(proc: Proc): Promise<void> {
+  const readable = (pg: number) => {
+    const m = proc.pages.get(pg);
+    return m !== undefined && m.prot !== PROT_NONE;
+  };
+  for (let pg = 0; pg < WINDOW; pg++) {
+    if (!readable(pg)) continue;
+    let end = pg;
+    while (end < WINDOW && readable(end)) end++;
+    const bytes = await proc.mm.read(addr(pg), (end - pg) * 4096);
+    for (let i = pg; i < end; i++) {
+      const v = modelValue(proc.pages.get(i)!);
+      const page = bytes.subarray((i - pg) * 4096, (i - pg + 1) * 4096);
+      if (!allEqual(page, v)) expect.fail(`page ${i} of mm ${proc.mm.id} is not ${v}`);
+    }
+    pg = end;
+  }
+}
+
+/** Runs random sequences over a window whose first mappings `setup` creates. */
+async function runProperty(
+  window: number,
+  maxN: number,
+  pages: number,
+  setup: (memory: PhysicalMemory, procs: Proc[]) => Promise<void>,
+  params: { seed: number; numRuns: number },
+): Promise<void> {
+  WINDOW = window;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(opsFor(window, maxN), { minLength: 5, maxLength: 50 }),
+      async (ops) => {
+        const memory = new PhysicalMemory({ pages });
         const procs: Proc[] = [{ mm: Mm.create(memory), pages: new Map() }];
-        const rw = PROT_READ | PROT_WRITE;
-        await step(memory, procs, { op: 'mmap', p: 0, page: 0, n: 2, prot: rw, shared: false });
-        await step(memory, procs, { op: 'mmap', p: 0, page: 2, n: 2, prot: rw, shared: false });
-        await step(memory, procs, { op: 'mmap', p: 0, page: 4, n: 2, prot: rw, shared: true });
+        await setup(memory, procs);
         for (const o of ops) {
           await step(memory, procs, o);
           assertInvariants(memory);
         }
-        for (const proc of procs) {
-          for (const [pg, m] of proc.pages) {
-            if (m.prot === PROT_NONE) continue;
-            const bytes = await proc.mm.read(addr(pg), 4096);
-            expect(bytes.every((b) => b === modelValue(m))).toBe(true);
-          }
-        }
+        for (const proc of procs) await checkAllPages(proc);
         for (const proc of procs) await proc.mm.exit();
         assertInvariants(memory);
-        expect(memory.freePages).toBe(PAGES);
+        expect(memory.freePages).toBe(pages);
         expect(memory.swap.usedSlots).toBe(0);
-      }),
+      },
+    ),
+    params,
+  );
+}
+
+const RW = PROT_READ | PROT_WRITE;
+
+describe('random operation sequences across processes', () => {
+  it('keep every byte, COW isolation, shared mappings shared, and the invariants', async () => {
+    await runProperty(
+      6,
+      3,
+      96,
+      async (memory, procs) => {
+        await step(memory, procs, { op: 'mmap', p: 0, page: 0, n: 2, prot: RW, shared: false });
+        await step(memory, procs, { op: 'mmap', p: 0, page: 2, n: 2, prot: RW, shared: false });
+        await step(memory, procs, { op: 'mmap', p: 0, page: 4, n: 2, prot: RW, shared: true });
+      },
       { seed: 20261122, numRuns: 100 },
+    );
+  });
+
+  it('hold the same over VM_HUGEPAGE memory, where PMD leaves are split and shared', async () => {
+    await runProperty(
+      1024,
+      700,
+      8192,
+      async (memory, procs) => {
+        await step(memory, procs, { op: 'mmap', p: 0, page: 0, n: 1024, prot: RW, shared: false });
+        await procs[0]!.mm.madvise(addr(0), 1024 * 4096, MADV_HUGEPAGE);
+      },
+      { seed: 4711, numRuns: 12 },
     );
   });
 });
