@@ -20,7 +20,15 @@ export async function mmapDeviceFile(
     throw new KernelError('EINVAL', `mmapDeviceFile: npages must be in [1, 2^26], got ${npages}`);
   if (typeof flags !== 'number' || flags & MAP_ANONYMOUS)
     throw new KernelError('EINVAL', `mmapDeviceFile: flags ${flags} map no file (MAP_ANONYMOUS)`);
-  const addr = await mm.mmap(npages * PAGE_SIZE, prot, flags, { vmFlags: VM_MIXEDMAP });
+  // The mapping needs a file; a tmpfs file stands for the device inode. VM_MIXEDMAP makes
+  // the driver the only source of pages, so the file's own contents are never used.
+  const file = mm.memory.createFile(npages * PAGE_SIZE);
+  let addr: number;
+  try {
+    addr = await mm.mmap(npages * PAGE_SIZE, prot, flags, { file, vmFlags: VM_MIXEDMAP });
+  } finally {
+    file.close();
+  }
   // The kernel runs ->mmap inside mmap() under the mmap_lock held for write.
   await mm.mmapLock.downWrite();
   try {

@@ -171,6 +171,19 @@ export class Dmirror {
     this.ctx.flushTlb(addr, addr + PAGE_SIZE);
   }
 
+  /**
+   * Stores the device entry for page `va` (xa_store()). Replacing an entry also flushes the
+   * device TLB: test_hmm's xarray has no TLB in front of it, the simulated device does, and
+   * an entry replaced without a flush (our own migration is not invalidated, see
+   * #invalidate) would keep translating to the old page.
+   * **Locking**: mutex held; never sleeps.
+   */
+  program(va: number, pfn: number, perms: number): void {
+    const replaced = this.ctx.entryAt(va) !== undefined;
+    this.ctx.map(va, pfn, perms);
+    if (replaced) this.ctx.flushTlb(va, va + PAGE_SIZE);
+  }
+
   // ---- READ / WRITE ----------------------------------------------------------------------
 
   /**
@@ -292,7 +305,7 @@ export class Dmirror {
       if (!writable && range.defaultFlags & HMM_PFN_REQ_WRITE)
         throw new KernelError('EFAULT', `hmm gave a read-only entry to a write fault`);
       const perms = DEVICE_PTE_READ | (writable ? DEVICE_PTE_WRITE : 0);
-      this.ctx.map(range.start + i * PAGE_SIZE, pfn[i]!, perms);
+      this.program(range.start + i * PAGE_SIZE, pfn[i]!, perms);
     }
   }
 
@@ -369,7 +382,7 @@ export class Dmirror {
         const page = await makeDeviceExclusive(mm, a, null);
         try {
           await this.#locked(async () =>
-            this.ctx.map(a, page.pfn, DEVICE_PTE_READ | DEVICE_PTE_ATOMIC),
+            this.program(a, page.pfn, DEVICE_PTE_READ | DEVICE_PTE_ATOMIC),
           );
         } finally {
           page.unlock();

@@ -116,7 +116,7 @@ async function finalizeAndMap(args: MigrateVma, dmirror: Dmirror): Promise<void>
       const dpage = migratePfnToPage(args.dst[i]!);
       if (dpage < 0) continue;
       const perms = DEVICE_PTE_READ | (args.dst[i]! & MIGRATE_PFN_WRITE ? DEVICE_PTE_WRITE : 0);
-      dmirror.ctx.map(args.start + i * PAGE_SIZE, dpage, perms);
+      dmirror.program(args.start + i * PAGE_SIZE, dpage, perms);
     }
   } finally {
     dmirror.mutex.unlock();
