@@ -40,12 +40,19 @@ import {
   HMM_PFN_ERROR,
   HMM_PFN_INOUT_FLAGS,
   HMM_PFN_REQ_FAULT,
-  HMM_PFN_REQ_WRITE,
   HMM_PFN_VALID,
-  HMM_PFN_WRITE,
   type HmmPfns,
 } from './pfn.js';
+import {
+  NEED_FAULT,
+  NEED_WRITE_FAULT,
+  pteNeedFault,
+  snapshotPtes,
+  VALID_WRITE,
+} from './pte-snapshot.js';
 import type { HmmRange } from './range.js';
+
+const PTRS = 512;
 
 /** Walk results. */
 export const WALK_DONE = 0;
@@ -53,69 +60,6 @@ export const WALK_DONE = 0;
 export const WALK_FAULT = 1;
 /** A migration entry at `last` must be waited for, then a new walk. */
 export const WALK_MIGRATION_WAIT = 2;
-
-// Module-local aliases of the imported constants the hot loops test: V8 folds a module's own
-// `const`s but reloads imported bindings on every use (measured: 3x slower snapshot loop).
-const PRESENT = PTE_PRESENT;
-const WRITE = PTE_WRITE;
-const PROTNONE = PTE_PROTNONE;
-const SPECIAL = PTE_SPECIAL;
-const HUGE = PTE_HUGE;
-const ZERO = ZERO_PFN;
-const VALID = HMM_PFN_VALID;
-const OUT_WRITE = HMM_PFN_WRITE;
-const ERROR = HMM_PFN_ERROR;
-const INOUT = HMM_PFN_INOUT_FLAGS;
-const REQ_FAULT = HMM_PFN_REQ_FAULT;
-const REQ_WRITE = HMM_PFN_REQ_WRITE;
-
-const NEED_FAULT = 1;
-const NEED_WRITE_FAULT = 2;
-const PTRS = 512;
-const VALID_WRITE = VALID | OUT_WRITE;
-
-/** hmm_pte_need_fault(): what `req` (already masked) needs from an entry giving `cpu`. */
-function pteNeedFault(req: number, cpu: number): number {
-  if (!(req & REQ_FAULT)) return 0;
-  if (req & REQ_WRITE && !(cpu & OUT_WRITE)) return NEED_FAULT | NEED_WRITE_FAULT;
-  return cpu & VALID ? 0 : NEED_FAULT;
-}
-
-/**
- * The hot loop: outputs entries k0.. of one PTE table (slots s0 + k, outputs i0 + k) while
- * each is either none and not asked for, or present, normal (or the zero page) and already
- * giving what is asked. Returns the first k that needs handlePte(), or n. A free function
- * with plain arguments: V8 compiles it several times faster than the same loop in a method.
- */
-function snapshotPtes(
-  ptBits: Uint16Array,
-  ptPfn: Int32Array,
-  s0: number,
-  outPfn: Float64Array,
-  outFlags: Uint16Array,
-  i0: number,
-  k0: number,
-  n: number,
-  mask: number,
-  def: number,
-): number {
-  for (let k = k0, i = i0 + k0; k < n; k++, i++) {
-    const b = ptBits[s0 + k]!;
-    const req = (outFlags[i]! & mask) | def;
-    if (!(b & PRESENT)) {
-      if (b !== 0 || req & REQ_FAULT) return k;
-      outPfn[i] = 0;
-      outFlags[i] = outFlags[i]! & INOUT;
-      continue;
-    }
-    const p = ptPfn[s0 + k]!;
-    const cpu = b & PROTNONE ? 0 : b & WRITE ? VALID_WRITE : VALID;
-    if ((b & SPECIAL && p !== ZERO) || pteNeedFault(req, cpu)) return k;
-    outPfn[i] = p;
-    outFlags[i] = (outFlags[i]! & INOUT) | cpu;
-  }
-  return n;
-}
 
 function pmdEnd(addr: number): number {
   return (Math.floor(addr / PMD_SIZE) + 1) * PMD_SIZE;
@@ -151,7 +95,7 @@ export class HmmWalk {
     this.mask = range.pfnFlagsMask;
     this.owner = range.devPrivateOwner;
     // hmm_range_need_fault() shortcut: no page can ask for a fault.
-    this.mayFault = ((this.def | this.mask) & REQ_FAULT) !== 0;
+    this.mayFault = ((this.def | this.mask) & HMM_PFN_REQ_FAULT) !== 0;
   }
 
   /** walk_page_range(mm, last, end): VMAs, holes between them, then each VMA's tables. */
@@ -179,7 +123,7 @@ export class HmmWalk {
     if (vma.flags & (VM_IO | VM_PFNMAP) || !(vma.flags & VM_READ)) {
       // hmm_vma_walk_test(): no struct pages or no read access: error, or -EFAULT if asked.
       if (this.rangeNeedFault(start, end, 0)) throw efault(start, 'VM_IO/VM_PFNMAP/unreadable VMA');
-      this.fill(start, end, 0, ERROR);
+      this.fill(start, end, 0, HMM_PFN_ERROR);
       return WALK_DONE;
     }
     const pt = this.mm.pt;
@@ -199,11 +143,11 @@ export class HmmWalk {
     const pmd = pt.pmdSlot(addr, false);
     const bits = pmd < 0 ? 0 : pt.bits[pmd]!;
     if (bits === 0) return this.hole(vma, addr, end);
-    if (bits & HUGE) return this.handlePmd(vma, addr, end, bits, pt.pfn[pmd]!);
-    if (!(bits & PRESENT)) {
+    if (bits & PTE_HUGE) return this.handlePmd(vma, addr, end, bits, pt.pfn[pmd]!);
+    if (!(bits & PTE_PRESENT)) {
       // A non-present PMD that is not a migration entry (mm models no PMD migration).
       if (this.rangeNeedFault(addr, end, 0)) throw efault(addr, 'non-present PMD');
-      this.fill(addr, end, 0, ERROR);
+      this.fill(addr, end, 0, HMM_PFN_ERROR);
       return WALK_DONE;
     }
     return this.walkPtes(vma, pt.pfn[pmd]! * PTRS, addr, end);
@@ -211,7 +155,8 @@ export class HmmWalk {
 
   /** hmm_vma_handle_pmd(): a PMD leaf (THP); every page gets the same flags and order 9. */
   private handlePmd(vma: Vma, addr: number, end: number, bits: number, head: number): number {
-    const cpu = bits & PROTNONE ? 0 : (bits & WRITE ? VALID_WRITE : VALID) | PMD_ORDER;
+    const cpu =
+      bits & PTE_PROTNONE ? 0 : (bits & PTE_WRITE ? VALID_WRITE : HMM_PFN_VALID) | PMD_ORDER;
     const need = this.rangeNeedFault(addr, end, cpu);
     if (need) return this.fault(vma, addr, end, need);
     const first = head + (addr % PMD_SIZE) / PAGE_SIZE;
@@ -220,7 +165,7 @@ export class HmmWalk {
     const n = (end - addr) / PAGE_SIZE;
     for (let k = 0; k < n; k++) {
       pfn[i0 + k] = first + k;
-      flags[i0 + k] = (flags[i0 + k]! & INOUT) | cpu;
+      flags[i0 + k] = (flags[i0 + k]! & HMM_PFN_INOUT_FLAGS) | cpu;
     }
     return WALK_DONE;
   }
@@ -256,14 +201,14 @@ export class HmmWalk {
     const req = (flags[i]! & this.mask) | this.def;
     let p = pfn;
     let cpu = 0;
-    if (b & PRESENT) {
-      cpu = b & PROTNONE ? 0 : b & WRITE ? VALID_WRITE : VALID;
+    if (b & PTE_PRESENT) {
+      cpu = b & PTE_PROTNONE ? 0 : b & PTE_WRITE ? VALID_WRITE : HMM_PFN_VALID;
       const need = pteNeedFault(req, cpu);
       if (need) return this.fault(vma, addr, end, need);
-      if (b & SPECIAL && p !== ZERO) {
+      if (b & PTE_SPECIAL && p !== ZERO_PFN) {
         // No struct page behind (vm_normal_page() is NULL) and not the zero page.
         if (pteNeedFault(req, 0)) throw efault(addr, 'special PTE');
-        cpu = ERROR;
+        cpu = HMM_PFN_ERROR;
         p = 0;
       }
     } else if (b !== 0) {
@@ -277,7 +222,7 @@ export class HmmWalk {
       p = 0;
     }
     this.pfns.pfn[i] = p;
-    flags[i] = (flags[i]! & INOUT) | cpu;
+    flags[i] = (flags[i]! & HMM_PFN_INOUT_FLAGS) | cpu;
     return WALK_DONE;
   }
 
@@ -288,7 +233,7 @@ export class HmmWalk {
   private nonPresent(vma: Vma, addr: number, end: number, req: number, b: number, p: number) {
     const kind = pteKind(b);
     if (kind === PteKind.DEVICE_PRIVATE && this.ownsDevicePage(p))
-      return b & SWP_WRITE ? VALID_WRITE : VALID;
+      return b & SWP_WRITE ? VALID_WRITE : HMM_PFN_VALID;
     const need = pteNeedFault(req, 0);
     if (!need) return 0;
     switch (kind) {
@@ -322,7 +267,7 @@ export class HmmWalk {
   /** hmm_vma_walk_hole() with no VMA: an error, -EFAULT if a fault was asked. */
   private holeNoVma(addr: number, end: number): number {
     if (this.rangeNeedFault(addr, end, 0)) throw efault(addr, 'no VMA');
-    this.fill(addr, end, 0, ERROR);
+    this.fill(addr, end, 0, HMM_PFN_ERROR);
     return WALK_DONE;
   }
 
@@ -363,7 +308,7 @@ export class HmmWalk {
     const i0 = (addr - this.start) / PAGE_SIZE;
     const i1 = (end - this.start) / PAGE_SIZE;
     outPfn.fill(pfn, i0, i1);
-    for (let i = i0; i < i1; i++) flags[i] = (flags[i]! & INOUT) | cpu;
+    for (let i = i0; i < i1; i++) flags[i] = (flags[i]! & HMM_PFN_INOUT_FLAGS) | cpu;
   }
 }
 
