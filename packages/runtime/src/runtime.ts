@@ -29,15 +29,18 @@ import { RuntimeViolation, type ViolationKind } from './violation.js';
 
 /**
  * Why the scheduler is choosing. After a block or an exit the previous task cannot
- * run, any choice is free. At a preemption point (an operation that may sleep) the
- * previous task could go on: running another one is a preemption. At a voluntary
- * yield (cond_resched) the previous task offers the CPU: switching is free and the
- * default is the oldest other runnable task, which keeps spin-and-yield loops live.
+ * run, any choice is free. At a preemption point (an operation that may sleep, or a
+ * cond_resched) the previous task could go on: running another one is a preemption.
+ * A task that keeps yielding without anyone else running ({@link SPIN_LIMIT} times in
+ * a row) is polling: its yield is then voluntary, switching is free and the default
+ * is the oldest other runnable task, so spin-and-yield loops cannot livelock a run.
  */
 export type SchedPoint = typeof AFTER_BLOCK | typeof PREEMPTION_POINT | typeof VOLUNTARY_YIELD;
 export const AFTER_BLOCK = 0;
 export const PREEMPTION_POINT = 1;
 export const VOLUNTARY_YIELD = 2;
+/** Consecutive cond_resched() calls that kept the CPU before a task counts as polling. */
+export const SPIN_LIMIT = 8;
 
 /** The explorer's choice function, consulted at each step with two or more runnable tasks. */
 export interface SchedulePolicy {
@@ -121,6 +124,7 @@ export class Runtime {
     t.pending.push(w);
     if (t.state === RUNNABLE) removeAt(this.runq, this.runq.indexOf(t));
     t.state = BLOCKED;
+    t.spins = 0;
     if (sink) emit(t.id, 'wait', what);
     this.requestSwitch();
     return w;
@@ -143,13 +147,13 @@ export class Runtime {
 
   /** A preemption point before an operation that may sleep (explorer runs only). */
   yield(): Promise<void> {
-    if (this.hooks) return this.#explorePoint(this.hooks, PREEMPTION_POINT);
+    if (this.hooks) return this.#explorePoint(this.hooks, false);
     return RESOLVED;
   }
 
   /** cond_resched(): FIFO yields only to waiting tasks; explore lets the policy choose. */
   resched(): Promise<void> {
-    if (this.hooks) return this.#explorePoint(this.hooks, VOLUNTARY_YIELD);
+    if (this.hooks) return this.#explorePoint(this.hooks, true);
     if (this.runq.length === 0) return RESOLVED;
     return this.#park();
   }
@@ -166,17 +170,20 @@ export class Runtime {
    * common case under dfs and pct); otherwise the switch to the chosen task happens in
    * the usual dispatch microtask, so code after this call still runs as this task.
    */
-  #explorePoint(hooks: RunHooks, point: SchedPoint): Promise<void> {
+  #explorePoint(hooks: RunHooks, voluntary: boolean): Promise<void> {
     const cur = this.current;
     // Already parked in this turn (e.g. Promise.all of two sleeping calls): queue normally.
     if (this.hasFailure || this.ended || cur.state !== RUNNING) return this.#park();
     cur.state = RUNNABLE;
     this.runq.push(cur);
+    const point = voluntary && cur.spins >= SPIN_LIMIT ? VOLUNTARY_YIELD : PREEMPTION_POINT;
     const next = this.#choose(hooks, cur, point);
     if (next === cur) {
+      if (voluntary) cur.spins++;
       cur.state = RUNNING;
       return RESOLVED;
     }
+    cur.spins = 0;
     const w = new Wait(cur, 'yield', undefined);
     w.ready = true;
     cur.ready.push(w);

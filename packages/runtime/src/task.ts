@@ -79,6 +79,8 @@ export class TaskState implements Task {
   preempt = 0;
   /** current->non_block_count. */
   nonBlock = 0;
+  /** Explorer: cond_resched() calls in a row that kept the CPU (polling detection). */
+  spins = 0;
   /** Tasks waiting in join(). */
   readonly joiners: Wait[] = [];
   joined = false;

@@ -39,9 +39,10 @@ export function currentTask(): Task {
  *
  * **Details**: in FIFO mode the current task goes to the back of the run queue if
  * another task is runnable, else it returns at once. In an explorer run the policy
- * chooses which task runs next; switching here is not a preemption (it is free under
- * the dfs preemption bound) and the default is the oldest other runnable task, so a
- * loop that polls and yields lets the task it waits for run.
+ * chooses which task runs next (default: the current one). A task that yields
+ * SPIN_LIMIT (8) times in a row without another task running is polling: from then
+ * on its yields switch to the oldest other runnable task by default, at no preemption
+ * cost, so a loop that polls and yields lets the task it waits for run.
  *
  * **Context**: may sleep: `sleep-in-atomic` / `sleep-in-nonblock` violations as
  * {@link mightSleep}.

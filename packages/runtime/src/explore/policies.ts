@@ -85,7 +85,7 @@ export class PctPolicy implements ExplorePolicy {
     let best = 0;
     let bestPrio = -1;
     for (let i = 0; i < runq.length; i++) {
-      // A task that yields voluntarily steps aside, or a polling loop would spin forever.
+      // A polling task steps aside, or its loop would spin forever at top priority.
       if (point === VOLUNTARY_YIELD && runq[i] === prev) continue;
       const p = this.#priority(runq[i]!);
       if (p > bestPrio) {
@@ -119,7 +119,7 @@ interface Decision {
 /**
  * Bounded-exhaustive depth-first search over scheduling decisions with a preemption
  * bound (as CHESS and loom): any departure from the default while the previous task
- * could go on costs one preemption (at a voluntary yield the default already switches
+ * could go on costs one preemption (at a polling task's yield the default already switches
  * to the oldest other task, so continuing the yielder is the departure); choosing
  * after the running task blocked or ended is free. Each run
  * replays a prefix of choices and then takes defaults; backtracking picks the deepest

@@ -4,7 +4,8 @@ import { KernelError } from '../errors.js';
  * Schedule strings: `<policy>:<seed>:<choices>`, e.g. `pct:42:7>2.19>1`.
  *
  * `choices` lists only the steps where the run departed from the default (keep the
- * current task at a preemption point; otherwise the oldest other runnable task):
+ * current task at a preemption point; otherwise the oldest other runnable task;
+ * see SPIN_LIMIT in runtime.ts for polling tasks):
  * `7>2` means "at scheduling step 7 run task 2". `-` means no departure. Task ids
  * count spawns from 0 (the scenario itself is task 0). Policy and seed say where the
  * schedule came from; replay needs only the choices. Optional suffixes record run
