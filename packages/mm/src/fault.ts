@@ -9,7 +9,9 @@
  * mmap_lock. Only wp_page_copy sends a notifier (MMU_NOTIFY_CLEAR on one page): start, PTE
  * cleared and flushed (archInvalidateSecondaryTlbs), new PTE set, end, old page put.
  */
+
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
+import { trace } from '@hmmkit/runtime';
 import { addNewAnonRmap, anonVmaPrepare } from './anon.js';
 import {
   FAULT_FLAG_UNSHARE,
@@ -57,6 +59,7 @@ export async function handleMmFault(
   mm.mmapLock.assertHeld();
   checkInteger('addr', addr);
   checkInteger('flags', flags);
+  trace('mm', 'handle_mm_fault', { mm: mm.id, addr, flags });
   const vma = mm.vmaLookup(addr);
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
   if (vma === undefined || !(force || vma.permits(write))) return VM_FAULT_SIGSEGV;

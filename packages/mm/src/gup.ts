@@ -3,8 +3,8 @@
  * PTE (follow_page_pte) and faults (faultin_page, FAULT_FLAG_REMOTE) when the entry does not
  * allow the access: FOLL_WRITE breaks COW; a FOLL_PIN on a shared anon page unshares it
  * first (gup_must_unshare); device-private entries fault through their migrate_to_ram hook.
- * FOLL_LONGTERM pins refuse device-coherent pages (the kernel migrates them out; not
- * modelled here, see README).
+ * FOLL_LONGTERM pins migrate device-coherent pages to RAM first
+ * (check_and_migrate_movable_pages).
  */
 import { KernelError } from '@hmmkit/runtime';
 import {
@@ -28,6 +28,7 @@ import {
   VM_WRITE,
 } from './constants.js';
 import { handleMmFault } from './fault.js';
+import { migratePage } from './migrate.js';
 import type { Mm } from './mm.js';
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_ZONE_DEVICE } from './page-flags.js';
 import { ZERO_PFN } from './physical-memory.js';
@@ -135,11 +136,15 @@ async function gupOne(
     const pfn = followPage(mm, addr, write, pin, (gupFlags & FOLL_FORCE) !== 0);
     if (pfn === -2) return new KernelError('EFAULT', `special mapping at ${addr} has no page`);
     if (pfn >= 0) {
-      if (pin && gupFlags & FOLL_LONGTERM && mm.memory.flags[pfn]! & PG_ZONE_DEVICE)
-        return new KernelError(
-          'EOPNOTSUPP',
-          `FOLL_LONGTERM on device pfn ${pfn} (migration out not modelled)`,
-        );
+      if (pin && gupFlags & FOLL_LONGTERM && mm.memory.flags[pfn]! & PG_ZONE_DEVICE) {
+        // check_and_migrate_movable_pages(): device memory is never pinned long term.
+        if ((await migratePage(mm.memory, pfn)) < 0)
+          return new KernelError(
+            'ENOMEM',
+            `cannot migrate device pfn ${pfn} out for FOLL_LONGTERM`,
+          );
+        continue;
+      }
       if (pin) mm.memory.pinPage(pfn);
       else mm.memory.getPage(pfn);
       refs.push(new GupRef(mm, pfn, pin));

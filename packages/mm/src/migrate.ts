@@ -8,7 +8,7 @@
  */
 
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
-import { schedulePoint } from '@hmmkit/runtime';
+import { schedulePoint, trace } from '@hmmkit/runtime';
 import { PAGE_SIZE } from './constants.js';
 import type { Mm } from './mm.js';
 import { PG_ANON, PG_DIRTY, PG_LOCKED, PG_ZONE_DEVICE } from './page-flags.js';
@@ -29,14 +29,18 @@ import { rmapWalk, splitPmdMappings } from './rmap.js';
  * Moves page `pfn` to a newly allocated frame. Returns the new pfn, or -1 when the page
  * cannot move now (-EAGAIN/-EBUSY/-ENOMEM in the kernel): not an anon page (page-cache
  * migration is not modelled), pinned, referenced beyond its mappings, or no free frame.
+ * Device-coherent pages move to RAM (migrate_device_coherent_folio); device-private pages
+ * are not mapped by present PTEs and are left to @hmmkit/hmm.
  * Mirrors migrate_pages() with MIGRATE_SYNC for one folio.
  * **Locking**: takes the page lock (sleeping) and each mm's PTL; may sleep. No mmap_lock.
  */
 export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<number> {
   if (!memory.validPfn(pfn) || pfn === ZERO_PFN) return -1;
   const f = memory.flags[pfn]!;
-  if (!(f & PG_ANON) || f & PG_ZONE_DEVICE || memory.refcount[pfn]! <= 0) return -1;
+  const coherent = f & PG_ZONE_DEVICE && memory.pagemapOf(pfn)?.type === 'coherent';
+  if (!(f & PG_ANON) || (f & PG_ZONE_DEVICE && !coherent) || memory.refcount[pfn]! <= 0) return -1;
   await memory.lockPage(pfn);
+  trace('mm', 'migrate_page', { pfn });
   if (memory.pincount[pfn]! > 0 || memory.refcount[pfn] !== memory.mapcount[pfn]) {
     memory.unlockPage(pfn);
     return -1;
@@ -86,7 +90,7 @@ async function unmapToMigration(mm: Mm, address: number, pfn: number): Promise<v
 function moveToNewFolio(memory: PhysicalMemory, src: number, dst: number): void {
   memory.contents[dst] = memory.contents[src];
   memory.contents[src] = undefined;
-  memory.flags[dst] = memory.flags[src]! & ~PG_LOCKED;
+  memory.flags[dst] = memory.flags[src]! & ~(PG_LOCKED | PG_ZONE_DEVICE);
   memory.mapping[dst] = memory.mapping[src]!;
   memory.index[dst] = memory.index[src]!;
 }

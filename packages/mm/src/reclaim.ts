@@ -12,7 +12,9 @@
  * Not reclaimed (returns false): pages that are not anon, locked, pinned or referenced
  * beyond their mappings (a GUP reference), device pages, free pages.
  */
+
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
+import { trace } from '@hmmkit/runtime';
 import { PAGE_SIZE } from './constants.js';
 import type { Mm } from './mm.js';
 import { PG_ANON, PG_DIRTY, PG_SWAPBACKED, PG_ZONE_DEVICE } from './page-flags.js';
@@ -32,6 +34,7 @@ export async function reclaimPage(memory: PhysicalMemory, pfn: number): Promise<
   if (!(f & PG_ANON) || f & PG_ZONE_DEVICE || memory.refcount[pfn]! <= 0) return false;
   if (memory.pincount[pfn]! > 0 || memory.refcount[pfn] !== memory.mapcount[pfn]) return false;
   if (!memory.trylockPage(pfn)) return false;
+  trace('mm', 'reclaim_page', { pfn });
   await splitPmdMappings(memory, pfn);
   memory.getPage(pfn); // isolation reference
   const lazy = !(f & PG_SWAPBACKED);

@@ -3,9 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
   FAULT_FLAG_WRITE,
+  FOLL_LONGTERM,
+  FOLL_WRITE,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   Mm,
+  PG_ZONE_DEVICE,
   PhysicalMemory,
   PROT_READ,
   PROT_WRITE,
@@ -214,5 +217,56 @@ describe('device-exclusive entries', () => {
     await mm.mmapLock.downRead();
     expect(await mm.handleMmFault(a, FAULT_FLAG_WRITE)).toBe(0);
     mm.mmapLock.upRead();
+  });
+});
+
+describe('device-coherent pages', () => {
+  async function coherentPage() {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const freed: number[] = [];
+    const pgmap = memory.registerDevicePages({
+      nrPages: 2,
+      owner: 'dev',
+      type: 'coherent',
+      ops: { pageFree: (pfn) => freed.push(pfn) },
+    });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(4096, 4));
+    const src = pfnAt(mm, a);
+    const dev = pgmap.firstPfn;
+    memory.zoneDevicePageInit(dev);
+    memory.copyPage(dev, src);
+    memory.flags[dev]! |= memory.flags[src]!;
+    memory.mapping[dev] = memory.mapping[src]!;
+    memory.index[dev] = memory.index[src]!;
+    mm.ptl.lock();
+    setPteAt(mm, a, dev, 0x1 | 0x2 | 0x4 | 0x8);
+    memory.mapcount[src]!--;
+    memory.mapcount[dev] = 1;
+    mm.ptl.unlock();
+    memory.putPage(src);
+    memory.unlockPage(dev);
+    return { memory, mm, a, dev, freed };
+  }
+
+  it('are ordinary present pages for CPU access and short-term GUP', async () => {
+    const { memory, mm, a, dev } = await coherentPage();
+    expect((await mm.read(a, 1))[0]).toBe(4);
+    const [ref] = await mm.getUserPages(a, 1, FOLL_WRITE);
+    expect(ref!.pfn).toBe(dev);
+    ref!.release();
+    assertInvariants(memory);
+  });
+
+  it('a FOLL_LONGTERM pin migrates them to RAM first', async () => {
+    const { memory, mm, a, dev, freed } = await coherentPage();
+    const [pin] = await mm.pinUserPages(a, 1, FOLL_WRITE | FOLL_LONGTERM);
+    expect(pin!.pfn).not.toBe(dev);
+    expect(memory.flags[pin!.pfn]! & PG_ZONE_DEVICE).toBe(0);
+    expect(freed).toEqual([dev]);
+    expect((await mm.read(a, 1))[0]).toBe(4);
+    pin!.release();
+    assertInvariants(memory);
   });
 });
