@@ -119,11 +119,11 @@ interface Decision {
 /**
  * Bounded-exhaustive depth-first search over scheduling decisions with a preemption
  * bound (as CHESS and loom): any departure from the default while the previous task
- * could go on costs one preemption (at a polling task's yield the default already switches
- * to the oldest other task, so continuing the yielder is the departure); choosing
- * after the running task blocked or ended is free. Each run
- * replays a prefix of choices and then takes defaults; backtracking picks the deepest
- * decision with an untried option within the bound.
+ * could go on costs one preemption (at a polling task's yield the default already
+ * switches to the oldest other task, so continuing the poller is the departure);
+ * choosing after the running task blocked or ended is free. Each run replays a
+ * prefix of choices and then takes defaults; backtracking picks the deepest decision
+ * with an untried option within the bound.
  */
 export class DfsPolicy implements ExplorePolicy {
   readonly #bound: number;
