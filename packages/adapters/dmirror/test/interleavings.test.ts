@@ -1,0 +1,124 @@
+import { assertInvariants, MAP_ANONYMOUS, MAP_PRIVATE, Mm, PhysicalMemory } from '@hmmkit/mm';
+import { exploreOrThrow, isKernelError, spawn } from '@hmmkit/runtime';
+import { describe, expect, it } from 'vitest';
+import { DmirrorDevice } from '../src/index.js';
+import { ints, PAGE_SIZE, RW } from './helpers.js';
+
+const DFS = { policy: 'dfs', preemptionBound: 2, runs: 400 } as const;
+
+/** A process with two written pages and one open dmirror file, built inside the run. */
+async function world() {
+  const memory = new PhysicalMemory({ pages: 64 });
+  const mm = Mm.create(memory);
+  const dev = DmirrorDevice.create(memory, { kind: 'private', pages: 8 });
+  const fd = await dev.open(mm);
+  const addr = await mm.mmap(2 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS);
+  await mm.write(addr, ints(2));
+  return { memory, mm, dev, fd, addr };
+}
+
+/** Equal bytes, else an Error naming the first difference (thrown inside the schedule). */
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): void {
+  if (a === undefined || a.length !== b.length) throw new Error('length differs');
+  for (let i = 0; i < a.length; i++)
+    if (a[i] !== b[i]) throw new Error(`byte ${i}: ${a[i]} != ${b[i]}`);
+}
+
+/** Runs `fn`, returning the errno of an expected KernelError; rethrows anything else. */
+async function errnoOf(fn: () => Promise<unknown>, allowed: string[]): Promise<string> {
+  try {
+    await fn();
+    return 'ok';
+  } catch (e) {
+    if (isKernelError(e) && allowed.includes(e.code)) return e.code;
+    throw e;
+  }
+}
+
+/** Everything freed once the process exited and the device file is closed. */
+async function teardown(
+  memory: PhysicalMemory,
+  dev: DmirrorDevice,
+  mm: Mm,
+  fd: { close(): Promise<void> },
+) {
+  assertInvariants(memory);
+  if (dev.hw.violations.length) throw new Error(`stale access: ${dev.hw.violations[0]!.reason}`);
+  if (!mm.isExited) await mm.exit();
+  await fd.close();
+  if (memory.freePages !== memory.totalPages) throw new Error('frames leaked');
+  if (dev.freePages !== 8) throw new Error('device pages leaked');
+}
+
+describe('interleavings under the explorer', () => {
+  it('munmap racing a device read: the read gets the data or EFAULT, never a stale page', async () => {
+    const outcomes = new Set<string>();
+    const res = await exploreOrThrow(async () => {
+      const { memory, mm, dev, fd, addr } = await world();
+      const reader = spawn('device', () =>
+        errnoOf(async () => sameBytes((await fd.read(addr, 2)).data, ints(2)), ['EFAULT']),
+      );
+      const cpu = spawn('cpu', () => mm.munmap(addr, 2 * PAGE_SIZE));
+      outcomes.add(await reader.join());
+      await cpu.join();
+      if (fd.ctx.entryAt(addr) !== undefined) throw new Error('entry survived munmap');
+      await teardown(memory, dev, mm, fd);
+    }, DFS);
+    expect(res.runs).toBeGreaterThan(5);
+    expect(res.exhausted).toBe(true);
+    expect([...outcomes].sort()).toEqual(['EFAULT', 'ok']);
+  });
+
+  it('process exit racing a device read: data, EFAULT or EINVAL, and nothing leaks', async () => {
+    const outcomes = new Set<string>();
+    const res = await exploreOrThrow(async () => {
+      const { memory, dev, fd, addr, mm } = await world();
+      const reader = spawn('device', () =>
+        errnoOf(
+          async () => sameBytes((await fd.read(addr, 2)).data, ints(2)),
+          ['EFAULT', 'EINVAL'],
+        ),
+      );
+      const cpu = spawn('exit', () => mm.exit());
+      outcomes.add(await reader.join());
+      await cpu.join();
+      if (fd.ctx.pageTable.size !== 0) throw new Error('entries survived the release pass');
+      await teardown(memory, dev, mm, fd);
+    }, DFS);
+    expect(res.runs).toBeGreaterThan(5);
+    expect(res.exhausted).toBe(true);
+    expect(outcomes.has('ok')).toBe(true);
+    expect(outcomes.size).toBeGreaterThan(1);
+  });
+
+  it('a CPU write racing a device write of the same page: one of them wins whole, no stale access', async () => {
+    const res = await exploreOrThrow(async () => {
+      const { memory, mm, dev, fd, addr } = await world();
+      await fd.read(addr, 1); // device holds a read-only entry: the write must fault
+      const dw = spawn('device', () => fd.write(addr, ints(1, 100)));
+      const cw = spawn('cpu', () => mm.write(addr, ints(1, 200)));
+      await dw.join();
+      await cw.join();
+      const got = await mm.read(addr, PAGE_SIZE);
+      const dev100 = got[0] === ints(1, 100)[0];
+      sameBytes(got, ints(1, dev100 ? 100 : 200));
+      await teardown(memory, dev, mm, fd);
+    }, DFS);
+    expect(res.runs).toBeGreaterThan(5);
+    expect(res.exhausted).toBe(true);
+  });
+
+  it('a CPU access racing a migration to the device keeps the data and the device consistent', async () => {
+    const res = await exploreOrThrow(async () => {
+      const { memory, mm, dev, fd, addr } = await world();
+      const mig = spawn('migrate', () => errnoOf(() => fd.migrateToDevice(addr, 2), ['ENOENT']));
+      const cpu = spawn('cpu', async () => sameBytes(await mm.read(addr, 2 * PAGE_SIZE), ints(2)));
+      await mig.join();
+      await cpu.join();
+      sameBytes((await fd.read(addr, 2)).data, ints(2));
+      await teardown(memory, dev, mm, fd);
+    }, DFS);
+    expect(res.runs).toBeGreaterThan(5);
+    expect(res.exhausted).toBe(true);
+  });
+});
