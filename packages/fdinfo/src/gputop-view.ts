@@ -109,8 +109,17 @@ const COMPARE: Record<GputopSortKey, (a: ClientUsage, b: ClientUsage) => number>
 
 /** A sorted copy; ties broken by pid then key so the order is stable between refreshes. */
 export function sortUsages(usages: readonly ClientUsage[], key: GputopSortKey): ClientUsage[] {
+  if (!Array.isArray(usages as unknown)) throw new TypeError('sortUsages: usages must be an array');
+  if (!GPUTOP_SORT_KEYS.includes(key))
+    throw new RangeError(`sortUsages: unknown sort key ${describe(key)}`);
   const cmp = COMPARE[key];
   return [...usages].sort((a, b) => cmp(a, b) || a.pid - b.pid || a.key.localeCompare(b.key));
+}
+
+function checkArrays(fn: string, usages: unknown, samples: unknown): void {
+  if (!Array.isArray(usages) || !Array.isArray(samples)) {
+    throw new TypeError(`${fn}: usages and samples must be arrays`);
+  }
 }
 
 function mib(bytes: number): string {
@@ -126,6 +135,7 @@ export function renderTable(
   usages: readonly ClientUsage[],
   samples: readonly DrmClientSample[],
 ): string {
+  checkArrays('renderTable', usages, samples);
   const holders = new Map(samples.map((s) => [s.key, s.holders.length]));
   const rows = [['PID', 'COMM', 'DRIVER', 'CLIENT', 'HOLD', 'BUSY', 'RESIDENT', 'ENGINES']];
   for (const u of usages) {
@@ -154,6 +164,7 @@ export function toJsonDocument(
   usages: readonly ClientUsage[],
   samples: readonly DrmClientSample[],
 ): unknown {
+  checkArrays('toJsonDocument', usages, samples);
   const byKey = new Map(samples.map((s) => [s.key, s]));
   return {
     clients: usages.map((u) => {

@@ -38,8 +38,14 @@ export interface SyntheticTreeSpec {
 const PLAIN_FDINFO = 'pos:\t0\nflags:\t02100002\nmnt_id:\t26\nino:\t1\n';
 const SAMPLE_NAMES = Object.keys(DRIVER_SAMPLES) as DriverSampleName[];
 
-/** A sample's text with its drm-client-id replaced (or added after drm-driver). */
+/**
+ * A sample's text with its drm-client-id replaced (or added after drm-driver).
+ * @throws TypeError / RangeError on a non-string sample or an id that is not an integer >= 0.
+ */
 export function withClientId(sample: string, id: number): string {
+  if (typeof sample !== 'string') throw new TypeError('withClientId: sample must be a string');
+  if (!Number.isSafeInteger(id) || id < 0)
+    throw new RangeError(`withClientId: bad id ${String(id)}`);
   if (/^drm-client-id:/m.test(sample))
     return sample.replace(/^drm-client-id:.*$/m, `drm-client-id:\t${id}`);
   return sample.replace(/^(drm-driver:.*)$/m, `$1\ndrm-client-id:\t${id}`);

@@ -25,8 +25,14 @@ export const FREQ_UNITS: Readonly<Record<string, number>> = {
 
 const PRINT_UNITS = ['', ' KiB', ' MiB'] as const;
 
-/** Memory size as the kernel prints it. Mirrors drm_fdinfo_print_size(). */
+/**
+ * Memory size as the kernel prints it (`0`, `1536`, `1 KiB`, `16 MiB`). Mirrors drm_fdinfo_print_size().
+ * @throws RangeError when `bytes` is not a safe integer >= 0.
+ */
 export function formatSize(bytes: number): string {
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new RangeError(`formatSize: bytes must be a safe integer >= 0, got ${String(bytes)}`);
+  }
   let sz = bytes;
   let u = 0;
   while (u < PRINT_UNITS.length - 1 && sz !== 0 && sz % 1024 === 0) {

@@ -73,6 +73,12 @@ describe('formatFdinfo', () => {
     ]);
   });
 
+  it('formatSize refuses sizes that are not safe non-negative integers', () => {
+    for (const bad of [-1, 1.5, 2 ** 53, Number.NaN, '5']) {
+      expect(() => formatSize(bad as number)).toThrow(/bytes must be a safe integer/);
+    }
+  });
+
   it('refuses names and values that would not read back, naming the field', () => {
     const base = { driver: 'd', engines: {}, memory: {}, other: {} };
     expect(() => formatFdinfo({ ...base, engines: { 'capacity-x': { busyNs: 1n } } })).toThrow(

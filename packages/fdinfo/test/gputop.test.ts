@@ -93,6 +93,15 @@ describe('gputop view', () => {
     expect(lines).toHaveLength(4);
   });
 
+  it('rejects non-array inputs and unknown sort keys', () => {
+    expect(() => sortUsages('x' as never, 'busy')).toThrow(TypeError);
+    expect(() => sortUsages(us, 'speed' as never)).toThrow(/unknown sort key "speed"/);
+    expect(() => renderTable(us, null as never)).toThrow(
+      /renderTable: usages and samples must be arrays/,
+    );
+    expect(() => toJsonDocument({} as never, [])).toThrow(TypeError);
+  });
+
   it('produces JSON-safe documents with bigints as strings', () => {
     const doc = JSON.parse(JSON.stringify(toJsonDocument(us, [])));
     expect(doc.clients[0]).toMatchObject({ key: '1', intervalNs: '1000000000', device: null });

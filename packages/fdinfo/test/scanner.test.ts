@@ -424,5 +424,7 @@ describe('synthetic tree generator', () => {
   it('adds a client id after drm-driver when a sample has none', () => {
     expect(withClientId('drm-driver:\tx\n', 5)).toBe('drm-driver:\tx\ndrm-client-id:\t5\n');
     expect(withClientId(DRIVER_SAMPLES.msm, 9)).toMatch(/^drm-client-id:\t9$/m);
+    expect(() => withClientId(5 as never, 1)).toThrow(TypeError);
+    expect(() => withClientId('', -2)).toThrow(/bad id -2/);
   });
 });
