@@ -1,7 +1,7 @@
 /**
- * migrate_device_range / migrate_device_pfns / migrate_device_pages /
- * migrate_device_finalize (mm/migrate_device.c): migration by physical page instead of by
- * VMA, used by drivers to evict their device memory (device removal, memory pressure).
+ * migrate_device_range / migrate_device_pages / migrate_device_finalize
+ * (mm/migrate_device.c): migration by physical page instead of by VMA, used by drivers to
+ * evict their device memory (device removal, memory pressure).
  */
 import type { PhysicalMemory } from '@hmmkit/mm';
 import { KernelError, mightSleep } from '@hmmkit/runtime';
