@@ -1,6 +1,6 @@
 /**
  * Longer explorations than the test suite runs: the race scenarios of test/scenarios.ts with
- * a correct driver under random and PCT schedules. Prints runs and any failing schedule.
+ * a correct driver: bounded-exhaustive DFS (bound 2), random and PCT schedules. Prints runs and any failing schedule.
  *
  * Run: pnpm explore
  */
@@ -9,6 +9,7 @@ import { cowVsDma, munmapVsDma } from '../test/scenarios.js';
 
 const RUNS = 3000;
 const plans: Array<[string, () => Promise<void>, ExploreOptions]> = [
+  ['munmap vs DMA, dfs bound 2', munmapVsDma('none'), { policy: 'dfs', preemptionBound: 2 }],
   ['munmap vs DMA, random', munmapVsDma('none'), { policy: 'random', seed: 7, runs: RUNS }],
   ['munmap vs DMA, pct d=3', munmapVsDma('none'), { policy: 'pct', seed: 7, runs: RUNS }],
   ['fork + COW vs DMA write, random', cowVsDma('none'), { policy: 'random', seed: 7, runs: RUNS }],

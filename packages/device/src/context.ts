@@ -66,6 +66,7 @@ export class DeviceContext {
   #devicePages = 0;
   readonly #retired: Float64Array;
   readonly #path: DmaPath;
+  readonly #checker: StaleChecker;
   readonly #scratch = new Uint8Array(4);
   #closed = false;
 
@@ -77,7 +78,8 @@ export class DeviceContext {
     this.clientId = String(++lastClientId);
     this.tlb = new DeviceTlb(device.tlbEntries);
     this.#retired = new Float64Array(device.scheduler.engines.length);
-    this.#path = new DmaPath(this, new StaleChecker(device.memory, mm));
+    this.#checker = new StaleChecker(device.memory, mm);
+    this.#path = new DmaPath(this, this.#checker);
   }
 
   /** Whether close() ran. */
@@ -267,6 +269,23 @@ export class DeviceContext {
   /** Adds a retired job's engine time (called by the scheduler). */
   retire(e: number, ns: number): void {
     this.#retired[e]! += ns;
+  }
+
+  /**
+   * Every translation this client holds (page table and TLB) that the CPU no longer backs:
+   * one line each; empty when ARCHITECTURE.md's device invariants hold. Checkable at any
+   * point where no invalidation is in progress.
+   */
+  audit(): string[] {
+    const pt: Array<[number, number]> = [];
+    const tlb: Array<[number, number]> = [];
+    this.pageTable.forEach((vpn, e) => pt.push([vpn, e]));
+    this.tlb.forEach((vpn, e) => tlb.push([vpn, e]));
+    const where = `${this.device.name} client ${this.clientId}`;
+    return [
+      ...this.#checker.audit(`${where} page table`, pt),
+      ...this.#checker.audit(`${where} TLB`, tlb),
+    ];
   }
 
   /** Bytes of system RAM and of device memory mapped in the device page table. */

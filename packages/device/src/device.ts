@@ -169,6 +169,28 @@ export class Device implements DeviceShared {
   }
 
   /**
+   * Checks ARCHITECTURE.md's device invariants now: no open client holds a translation (in
+   * its page table or TLB) for a page its process no longer maps there, maps read-only
+   * while the entry is writable, or has freed. Returns one line per broken translation.
+   * **Context**: never sleeps; meaningful where no invalidation is in progress.
+   * @example
+   * await mm.munmap(addr, len);
+   * expect(device.checkInvariants()).toEqual([]);
+   */
+  checkInvariants(): string[] {
+    return [...this.clients].flatMap((c) => c.audit());
+  }
+
+  /**
+   * Throws an Error listing every broken device invariant (see checkInvariants()). For tests.
+   */
+  assertInvariants(): void {
+    const errors = this.checkInvariants();
+    if (errors.length > 0)
+      throw new Error(`device invariants broken:\n${errors.slice(0, 20).join('\n')}`);
+  }
+
+  /**
    * The usage of `ctx` as a DrmFdinfo. Mirrors drm_show_fdinfo() with the driver's
    * show_fdinfo (busy ns per engine, memory per region).
    * @throws KernelError EINVAL when `ctx` is not a client of this device.

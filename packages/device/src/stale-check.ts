@@ -29,7 +29,8 @@ import {
   TASK_SIZE,
 } from '@hmmkit/mm';
 import { RuntimeViolation } from '@hmmkit/runtime';
-import type { DeviceAccess } from './constants.js';
+import { DEVICE_PTE_WRITE, type DeviceAccess } from './constants.js';
+import { entryPerms, entryPfn } from './device-page-table.js';
 
 /** What the CPU page table held at the address when the violation was found. */
 export interface CpuView {
@@ -110,6 +111,22 @@ export class StaleChecker {
     if (write && k !== PteKind.DEVICE_EXCLUSIVE && !w.writable)
       return 'the CPU maps this page read-only';
     return undefined;
+  }
+
+  /** One line per translation in `entries` ([vpn, entry] pairs) that check() rejects. */
+  audit(where: string, entries: Array<[number, number]>): string[] {
+    const out: string[] = [];
+    for (const [vpn, e] of entries) {
+      const va = vpn * PAGE_SIZE;
+      const pfn = entryPfn(e);
+      const reason = this.check(va, pfn, (entryPerms(e) & DEVICE_PTE_WRITE) !== 0, false);
+      if (reason === undefined) continue;
+      const cpu = this.cpuView(va);
+      out.push(
+        `${where} va 0x${va.toString(16)} -> pfn ${pfn}: ${reason} (CPU: ${cpu.kind} pfn ${cpu.pfn})`,
+      );
+    }
+    return out;
   }
 
   /** The CPU's view at `va`, for a report. */

@@ -75,6 +75,12 @@ export class DeviceTlb {
     this.#tags.fill(0);
   }
 
+  /** Calls `fn(vpn, entry)` for every cached entry. */
+  forEach(fn: (vpn: number, entry: number) => void): void {
+    for (let i = 0; i < this.entries; i++)
+      if (this.#tags[i] !== 0) fn(this.#tags[i]! - 1, this.#vals[i]!);
+  }
+
   /** Number of valid slots (for tests and statistics). */
   get used(): number {
     let n = 0;

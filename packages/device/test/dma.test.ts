@@ -94,6 +94,27 @@ describe('stale translations', () => {
     expect(device.violations).toHaveLength(1);
   });
 
+  it('the invariant check finds what a forgetful driver left behind, without any DMA', async () => {
+    const { ctx, addr, mm, device } = await system(2, 'no-invalidate');
+    await ctx.dmaRead(addr, 2 * PAGE);
+    expect(device.checkInvariants()).toEqual([]);
+    await mm.munmap(addr, PAGE);
+    const lines = device.checkInvariants();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/page table va 0x[0-9a-f]+ -> pfn \d+: the page is free/);
+    expect(lines[1]).toMatch(/TLB va/);
+    expect(() => device.assertInvariants()).toThrow(/device invariants broken/);
+  });
+
+  it('the invariant check sees a TLB entry left by a driver that forgot only the flush', async () => {
+    const { ctx, addr, mm, device } = await system(1, 'no-flush');
+    await ctx.dmaRead(addr, 1);
+    await mm.munmap(addr, PAGE);
+    expect(device.checkInvariants()).toEqual([
+      expect.stringMatching(/client \d+ TLB va .*the page is free/),
+    ]);
+  });
+
   it('within one multi-page DMA the page that went stale is the one reported', async () => {
     const { ctx, addr, mm } = await system(3, 'no-invalidate');
     await ctx.dmaRead(addr, 3 * PAGE);

@@ -82,6 +82,7 @@ async function runSequence(seed: number): Promise<void> {
     const dev = await outcome(() => ctx.dmaRead(addr, 2));
     const cpu = await outcome(() => mm.read(addr, 2));
     expect(dev, `step ${step} at +${addr - base}`).toEqual(cpu);
+    device.assertInvariants();
   }
   expect(device.violations).toEqual([]);
   assertInvariants(memory);
