@@ -11,6 +11,7 @@ import {
   FAULT_FLAG_WRITE,
   type Mm,
   PteKind,
+  splitHugePmd,
   VM_FAULT_ERROR,
   VM_FAULT_HWPOISON,
   VM_FAULT_OOM,
@@ -34,16 +35,19 @@ function checkVma(mm: Mm, addr: number): void {
     throw new KernelError('EFAULT', `mapping at ${addr} is not writable`);
 }
 
+const NEED_FAULT = -1;
+const NEED_SPLIT = -2;
+
 /**
- * follow_page_pte() for a write: the pfn when the entry is a present, writable PTE of a
- * normal page, -1 when a fault is needed.
+ * follow_pmd_mask() + follow_page_pte() for a write with FOLL_SPLIT_PMD: the pfn when the
+ * entry is a present, writable PTE of a normal page, NEED_SPLIT on a PMD-mapped THP,
+ * NEED_FAULT when a fault is needed.
  */
 function followWritable(mm: Mm, addr: number): number {
   const w = entryAt(mm, addr);
-  if (w.kind !== PteKind.PRESENT || w.protnone || !w.writable) return -1;
+  if (w.kind === PteKind.PRESENT && w.order !== 0) return NEED_SPLIT;
+  if (w.kind !== PteKind.PRESENT || w.protnone || !w.writable) return NEED_FAULT;
   if (w.special) throw new KernelError('EFAULT', `special mapping at ${addr} has no page`);
-  if (w.order !== 0)
-    throw new KernelError('EOPNOTSUPP', `PMD-mapped page at ${addr}: THP split not modelled`);
   return w.pfn;
 }
 
@@ -55,8 +59,8 @@ function faultErrno(ret: number, addr: number): KernelError {
 }
 
 /**
- * Faults the page at `addr` in writable (breaking COW, restoring any device-exclusive entry)
- * and returns its pfn with a reference taken.
+ * Faults the page at `addr` in writable (breaking COW, restoring any device-exclusive entry,
+ * splitting a PMD-mapped THP to PTEs) and returns its pfn with a reference taken.
  * **Locking**: the caller holds the mmap_lock (read); may sleep.
  * @throws KernelError EFAULT (no VMA, not writable, VM_IO/VM_PFNMAP, fault failed),
  * EOPNOTSUPP (hugetlb), ENOMEM, EHWPOISON.
@@ -68,6 +72,10 @@ export async function getUserPageWriteLocked(mm: Mm, addr: number): Promise<numb
     if (pfn >= 0) {
       mm.memory.getPage(pfn);
       return pfn;
+    }
+    if (pfn === NEED_SPLIT) {
+      await splitHugePmd(mm, addr);
+      continue;
     }
     const ret = await mm.handleMmFault(addr, FAULT_FLAG_WRITE | FAULT_FLAG_REMOTE);
     if (ret & VM_FAULT_ERROR) throw faultErrno(ret, addr);

@@ -43,11 +43,12 @@ import { entryAt } from './walker-cache.js';
  * access the page; returns it locked and referenced. Mirrors make_device_exclusive().
  *
  * **Details**: `addr` is rounded down to its page (PAGE_ALIGN_DOWN). The page is faulted in
- * writable first (COW broken; if another device held it exclusively, that entry is restored,
- * which that device sees as an MMU_NOTIFY_CLEAR invalidation). Then one MMU_NOTIFY_EXCLUSIVE
- * invalidation over the page carries `owner`, so the caller's own notifier can recognise and
- * skip it: a notifier that bumps its sequence for it makes the caller's read_retry loop
- * retry forever. If the PTE changed meanwhile the whole sequence is retried.
+ * writable first (a PMD-mapped THP split to PTEs; COW broken; if another device held it
+ * exclusively, that entry is restored, which that device sees as an MMU_NOTIFY_CLEAR
+ * invalidation). Then one MMU_NOTIFY_EXCLUSIVE invalidation over the page carries `owner`, so
+ * the caller's own notifier can recognise and skip it: a notifier that bumps its sequence for
+ * it makes a read_begin-first retry loop retry forever. If the PTE changed meanwhile the whole
+ * sequence is retried.
  *
  * **Locking**: the caller holds `mm.mmapLock` for read (asserted); takes the page lock and
  * the PTL; may sleep. Not from an invalidation callback.

@@ -3,9 +3,13 @@ import {
   assertInvariants,
   FAULT_FLAG_ALLOW_RETRY,
   FAULT_FLAG_RETRY_NOWAIT,
+  MADV_HUGEPAGE,
+  Mm,
   PAGE_SIZE,
   PG_DIRTY,
   PG_LOCKED,
+  PhysicalMemory,
+  PMD_SIZE,
   PTE_SOFT_DIRTY,
   PteKind,
   setPteAt,
@@ -15,7 +19,7 @@ import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { schedulePoint, setTraceSink, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import { allFree, entryAt, exclusiveEntries, withMmapRead } from './device.js';
-import { recordRanges, setup } from './helpers.js';
+import { PRIV, RW, recordRanges, setup } from './helpers.js';
 
 describe('makeDeviceExclusive', () => {
   it('replaces the PTE with a device-exclusive entry that keeps the pfn and the mapcount', async () => {
@@ -98,6 +102,33 @@ describe('makeDeviceExclusive', () => {
     expect([...(await child.read(addr, 2))]).toEqual([1, 2]);
     assertInvariants(memory);
     await child.exit();
+    await mm.exit();
+    expect(allFree(memory)).toBe(true);
+  });
+
+  it('splits a PMD-mapped THP first (FOLL_SPLIT_PMD) and converts only the one PTE', async () => {
+    const memory = new PhysicalMemory({ pages: 2048 });
+    const mm = Mm.create(memory);
+    const raw = await mm.mmap(2 * PMD_SIZE, RW, PRIV);
+    const h = Math.ceil(raw / PMD_SIZE) * PMD_SIZE;
+    await mm.madvise(h, PMD_SIZE, MADV_HUGEPAGE);
+    await mm.write(h + PAGE_SIZE, new Uint8Array([7, 8]));
+    expect(entryAt(mm, h).order).toBe(9);
+    const log = await recordRanges(mm);
+    const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, h + PAGE_SIZE, 'dev'));
+    expect(log.map((r) => [r.op, r.event, r.start, r.end])).toEqual([
+      ['start', MmuNotifierEvent.CLEAR, h, h + PMD_SIZE],
+      ['end', MmuNotifierEvent.CLEAR, h, h + PMD_SIZE],
+      ['start', MmuNotifierEvent.EXCLUSIVE, h + PAGE_SIZE, h + 2 * PAGE_SIZE],
+      ['end', MmuNotifierEvent.EXCLUSIVE, h + PAGE_SIZE, h + 2 * PAGE_SIZE],
+    ]);
+    expect(entryAt(mm, h + PAGE_SIZE).kind).toBe(PteKind.DEVICE_EXCLUSIVE);
+    expect(entryAt(mm, h).kind).toBe(PteKind.PRESENT);
+    expect(entryAt(mm, h).order).toBe(0);
+    page.unlock();
+    page.put();
+    expect([...(await mm.read(h + PAGE_SIZE, 2))]).toEqual([7, 8]);
+    assertInvariants(memory);
     await mm.exit();
     expect(allFree(memory)).toBe(true);
   });
