@@ -34,6 +34,17 @@ export interface HeldLock {
   read: number;
 }
 
+/** Where the shared executor leaves a new promise's resolvers (no closure per wait). */
+const captured: { resolve: () => void; reject: (e: unknown) => void } = {
+  resolve: () => {},
+  reject: () => {},
+};
+
+function capture(resolve: () => void, reject: (e: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /**
  * One sleep of one task. Its promise is settled only when the scheduler dispatches the
  * task (never at wake-up time), so no task code runs while another task is current.
@@ -47,17 +58,16 @@ export class Wait {
   ready = false;
   error: unknown;
   readonly promise: Promise<void>;
-  resolve!: () => void;
-  reject!: (e: unknown) => void;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
 
   constructor(task: TaskState, what: string, holder: (() => TaskState | undefined) | undefined) {
     this.task = task;
     this.what = what;
     this.holder = holder;
-    this.promise = new Promise<void>((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
+    this.promise = new Promise<void>(capture);
+    this.resolve = captured.resolve;
+    this.reject = captured.reject;
   }
 }
 
