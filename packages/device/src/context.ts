@@ -31,6 +31,15 @@ export interface DevicePte {
   perms: number;
 }
 
+/** What {@link DeviceContext.tlbStats} reports. */
+export interface DeviceTlbStats {
+  entries: number;
+  used: number;
+  hits: number;
+  misses: number;
+  flushes: number;
+}
+
 /** The device-wide pieces a context uses (internal to the package). */
 export interface DeviceShared {
   readonly name: string;
@@ -55,10 +64,10 @@ export class DeviceContext {
   readonly clientId: string;
   /** drm-client-name (DRM_IOCTL_SET_CLIENT_NAME), if set. */
   clientName: string | undefined;
-  /** The device page table (read it; program it through map()/unmap()). */
-  readonly pageTable = new DevicePageTable();
+  /** The device page table; programmed through map()/unmap() only. */
+  readonly #pt = new DevicePageTable();
   /** The device TLB of this address space (one ASID / VMID / PASID). */
-  readonly tlb: DeviceTlb;
+  readonly #tlb: DeviceTlb;
   /** Faults this client raised (each delivered or coalesced with one already queued). */
   faults = 0;
   /** Pages mapped from system RAM, from device memory. */
@@ -76,10 +85,21 @@ export class DeviceContext {
     readonly mm: Mm | undefined,
   ) {
     this.clientId = String(++lastClientId);
-    this.tlb = new DeviceTlb(device.tlbEntries);
+    this.#tlb = new DeviceTlb(device.tlbEntries);
     this.#retired = new Float64Array(device.scheduler.engines.length);
     this.#checker = new StaleChecker(device.memory, mm);
-    this.#path = new DmaPath(this, this.#checker);
+    this.#path = new DmaPath(this, this.#pt, this.#tlb, this.#checker);
+  }
+
+  /** Number of valid entries in the device page table. */
+  get mappedPages(): number {
+    return this.#pt.size;
+  }
+
+  /** TLB statistics: slots, slots in use, hits, misses (page-table walks) and flushes. */
+  get tlbStats(): DeviceTlbStats {
+    const t = this.#tlb;
+    return { entries: t.entries, used: t.used, hits: t.hits, misses: t.misses, flushes: t.flushes };
   }
 
   /** Whether close() ran. */
@@ -108,7 +128,7 @@ export class DeviceContext {
     if (typeof pfn !== 'number' || !this.device.memory.validPfn(pfn))
       throw invalid(fn, 'pfn', 'a pfn of this memory', pfn);
     checkInt(fn, 'perms', perms, 0, DEVICE_PTE_PERMS);
-    const old = this.pageTable.set(va / PAGE_SIZE, pfn, perms);
+    const old = this.#pt.set(va / PAGE_SIZE, pfn, perms);
     if (old !== 0) this.#account(entryPfn(old), -1);
     this.#account(pfn, 1);
   }
@@ -125,7 +145,7 @@ export class DeviceContext {
   unmap(start: number, end: number): number {
     const fn = 'DeviceContext.unmap';
     const endVpn = this.#checkRange(fn, start, end);
-    return this.pageTable.clear(start / PAGE_SIZE, endVpn, this.#onClear);
+    return this.#pt.clear(start / PAGE_SIZE, endVpn, this.#onClear);
   }
 
   /**
@@ -137,14 +157,14 @@ export class DeviceContext {
   flushTlb(start: number, end: number): void {
     const fn = 'DeviceContext.flushTlb';
     const endVpn = this.#checkRange(fn, start, end);
-    this.tlb.flushRange(start / PAGE_SIZE, endVpn);
+    this.#tlb.flushRange(start / PAGE_SIZE, endVpn);
     trace('device', 'tlb-flush', { device: this.device.name, client: this.clientId, start, end });
   }
 
   /** Flushes the whole TLB of this client. Same contract as flushTlb(). */
   flushTlbAll(): void {
     this.assertOpen('DeviceContext.flushTlbAll');
-    this.tlb.flushAll();
+    this.#tlb.flushAll();
     trace('device', 'tlb-flush', { device: this.device.name, client: this.clientId });
   }
 
@@ -153,9 +173,7 @@ export class DeviceContext {
    * @throws KernelError EINVAL on a bad address.
    */
   entryAt(va: number): DevicePte | undefined {
-    const e = this.pageTable.get(
-      Math.floor(checkAddr('DeviceContext.entryAt', 'va', va) / PAGE_SIZE),
-    );
+    const e = this.#pt.get(Math.floor(checkAddr('DeviceContext.entryAt', 'va', va) / PAGE_SIZE));
     return e === 0 ? undefined : { pfn: entryPfn(e), perms: entryPerms(e) };
   }
 
@@ -279,8 +297,8 @@ export class DeviceContext {
   audit(): string[] {
     const pt: Array<[number, number]> = [];
     const tlb: Array<[number, number]> = [];
-    this.pageTable.forEach((vpn, e) => pt.push([vpn, e]));
-    this.tlb.forEach((vpn, e) => tlb.push([vpn, e]));
+    this.#pt.forEach((vpn, e) => pt.push([vpn, e]));
+    this.#tlb.forEach((vpn, e) => tlb.push([vpn, e]));
     const where = `${this.device.name} client ${this.clientId}`;
     return [
       ...this.#checker.audit(`${where} page table`, pt),
@@ -303,8 +321,8 @@ export class DeviceContext {
     this.assertOpen('DeviceContext.close');
     await this.device.scheduler.runUntil(this.device.scheduler.lastEnd(this));
     this.#closed = true;
-    this.pageTable.clear(0, Number.MAX_SAFE_INTEGER, this.#onClear);
-    this.tlb.flushAll();
+    this.#pt.clear(0, Number.MAX_SAFE_INTEGER, this.#onClear);
+    this.#tlb.flushAll();
   }
 
   readonly #onClear = (_vpn: number, entry: number): void => this.#account(entryPfn(entry), -1);

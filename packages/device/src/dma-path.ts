@@ -11,8 +11,9 @@ import { PAGE_SIZE } from '@hmmkit/mm';
 import { KernelError, trace } from '@hmmkit/runtime';
 import { DEVICE_PTE_WRITE, type DeviceAccess } from './constants.js';
 import type { DeviceContext } from './context.js';
-import { entryPerms, entryPfn } from './device-page-table.js';
+import { type DevicePageTable, entryPerms, entryPfn } from './device-page-table.js';
 import { type StaleChecker, StaleTranslationError } from './stale-check.js';
+import type { DeviceTlb } from './tlb.js';
 
 /** Access name per permission mask (READ 1, READ|WRITE 3, READ|WRITE|ATOMIC 7). */
 const ACCESS_NAMES: DeviceAccess[] = [
@@ -30,6 +31,8 @@ const ACCESS_NAMES: DeviceAccess[] = [
 export class DmaPath {
   constructor(
     readonly ctx: DeviceContext,
+    readonly pt: DevicePageTable,
+    readonly tlb: DeviceTlb,
     readonly checker: StaleChecker,
   ) {}
 
@@ -66,15 +69,15 @@ export class DmaPath {
 
   /** TLB, then page table; pfn, or -1 when the access must fault. Allocates nothing. */
   #translate(vpn: number, need: number): number {
-    let e = this.ctx.tlb.lookup(vpn);
+    let e = this.tlb.lookup(vpn);
     if (e !== 0 && (entryPerms(e) & need) !== need) {
-      this.ctx.tlb.drop(vpn);
+      this.tlb.drop(vpn);
       e = 0;
     }
     if (e === 0) {
-      e = this.ctx.pageTable.get(vpn);
+      e = this.pt.get(vpn);
       if (e === 0 || (entryPerms(e) & need) !== need) return -1;
-      this.ctx.tlb.fill(vpn, e);
+      this.tlb.fill(vpn, e);
     }
     return entryPfn(e);
   }

@@ -9,10 +9,13 @@ export {
   DEVICE_PTE_WRITE,
   type DeviceAccess,
 } from './constants.js';
-export { DeviceContext, type DevicePte, type StaleCheckMode } from './context.js';
+export {
+  DeviceContext,
+  type DevicePte,
+  type DeviceTlbStats,
+  type StaleCheckMode,
+} from './context.js';
 export { Device, type DeviceOptions } from './device.js';
-export { DevicePageTable } from './device-page-table.js';
 export type { DeviceFault, DeviceFaultHandler } from './fault-queue.js';
 export { DmaFence } from './fence.js';
 export { type CpuView, type StaleAccess, StaleTranslationError } from './stale-check.js';
-export { DeviceTlb } from './tlb.js';

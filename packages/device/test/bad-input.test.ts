@@ -79,6 +79,10 @@ describe('bad input', () => {
     throwsEinval(() => ctx.createQueue(''), /engine must be a non-empty string/);
     await expect(ctx.dmaRead(-1, 1)).rejects.toSatisfy(einval);
     await expect(ctx.dmaRead(0, -1)).rejects.toThrow(/length must be an integer/);
+    await expect(ctx.dmaReadInto(0, 'x' as never)).rejects.toThrow(
+      /dst must be a Uint8Array, got "x"/,
+    );
+    await expect(ctx.dmaReadInto(2 ** 47, new Uint8Array(1))).rejects.toThrow(/va must be/);
     await expect(ctx.dmaWrite(0, [1] as never)).rejects.toThrow(
       /data must be a Uint8Array, got an array/,
     );

@@ -90,7 +90,7 @@ describe('device memory, fault delivery, tracing, teardown', () => {
     const { ctx, addr, mm, device } = await system(2);
     await ctx.dmaRead(addr, 2 * PAGE);
     await mm.exit();
-    expect(ctx.pageTable.size).toBe(0);
+    expect(ctx.mappedPages).toBe(0);
     await expect(ctx.dmaRead(addr, 1)).rejects.toThrow(/EFAULT|unrecoverable/);
     expect(device.violations).toEqual([]);
   });

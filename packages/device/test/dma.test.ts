@@ -10,7 +10,7 @@ describe('DMA through valid translations', () => {
     expect(data).toEqual(pattern(4 * PAGE).subarray(100, 100 + 3 * PAGE));
     expect(ctx.faults).toBe(4);
     expect(device.faultsDelivered).toBe(4);
-    expect(ctx.pageTable.size).toBe(4);
+    expect(ctx.mappedPages).toBe(4);
   });
 
   it('a device write is visible to the CPU', async () => {
@@ -22,10 +22,10 @@ describe('DMA through valid translations', () => {
   it('a second read hits the TLB and faults no more', async () => {
     const { ctx, addr } = await system(2);
     await ctx.dmaRead(addr, 2 * PAGE);
-    const hits = ctx.tlb.hits;
+    const hits = ctx.tlbStats.hits;
     await ctx.dmaRead(addr, 2 * PAGE);
     expect(ctx.faults).toBe(2);
-    expect(ctx.tlb.hits).toBe(hits + 2);
+    expect(ctx.tlbStats.hits).toBe(hits + 2);
   });
 
   it('a write through a read-only entry faults again for write permission and gets a new page', async () => {

@@ -96,7 +96,7 @@ describe('fences and engines in virtual time', () => {
     const f = ctx.createQueue('gfx').submit({ durationNs: 70 });
     await device.close(ctx);
     expect(f.signaled).toBe(true);
-    expect(ctx.pageTable.size).toBe(0);
+    expect(ctx.mappedPages).toBe(0);
     expect(ctx.closed).toBe(true);
     expect(() => ctx.createQueue('gfx')).toThrow(/closed/);
   });

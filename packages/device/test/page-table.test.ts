@@ -1,13 +1,9 @@
 import { PhysicalMemory } from '@hmmkit/mm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DEVICE_PTE_READ,
-  DEVICE_PTE_WRITE,
-  Device,
-  DevicePageTable,
-  DeviceTlb,
-} from '../src/index.js';
+import { DevicePageTable } from '../src/device-page-table.js';
+import { DEVICE_PTE_READ, DEVICE_PTE_WRITE, Device } from '../src/index.js';
+import { DeviceTlb } from '../src/tlb.js';
 
 const RW = DEVICE_PTE_READ | DEVICE_PTE_WRITE;
 
