@@ -56,7 +56,9 @@ export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<
   for (const h of hits) await unmapToMigration(h.mm, h.address, pfn);
   await schedulePoint(); // the copy takes time: faults now wait on the migration entries
   moveToNewFolio(memory, pfn, dst);
-  for (const h of hits) restoreOne(h.mm, h.address, pfn, dst);
+  // A fresh rmap walk, as remove_migration_ptes does: fork may have copied an entry meanwhile.
+  for (const h of rmapWalk(memory, pfn))
+    if (h.kind === PteKind.MIGRATION) restoreOne(h.mm, h.address, pfn, dst);
   memory.unlockPage(pfn);
   memory.putPage(dst); // allocation reference; the mappings hold theirs
   memory.putPage(pfn); // isolation reference: the old frame is freed here

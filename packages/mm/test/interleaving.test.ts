@@ -1,4 +1,4 @@
-import { exploreOrThrow, spawn } from '@hmmkit/runtime';
+import { exploreOrThrow, Mutex, replay, schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
@@ -7,6 +7,7 @@ import {
   MAP_PRIVATE,
   Mm,
   migratePage,
+  oomReap,
   PhysicalMemory,
   PROT_READ,
   PROT_WRITE,
@@ -16,6 +17,37 @@ import { fill, pfnAt } from './helpers.js';
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+
+/** Fork, munmap, reclaim, migration and a COW write racing on one address space. */
+async function forkRace(): Promise<void> {
+  const memory = new PhysicalMemory({ pages: 32 });
+  const mm = Mm.create(memory);
+  const a = await mm.mmap(4 * 4096, RW, ANON);
+  await mm.write(a, fill(4 * 4096, 1));
+  const pfns = [0, 1, 2, 3].map((i) => pfnAt(mm, a + i * 4096));
+  let child: Mm | undefined;
+  const tasks = [
+    spawn('fork', async () => {
+      child = await mm.fork();
+    }),
+    spawn('munmap', () => mm.munmap(a + 3 * 4096, 4096)),
+    spawn('reclaim', () => reclaimPage(memory, pfns[1]!)),
+    spawn('write', () => mm.write(a, fill(4096, 2))),
+    spawn('migrate', () => migratePage(memory, pfns[2]!)),
+  ];
+  for (const t of tasks) await t.join();
+  assertInvariants(memory);
+  expect((await mm.read(a, 1))[0]).toBe(2);
+  expect((await mm.read(a + 4096, 2 * 4096)).every((x) => x === 1)).toBe(true);
+  const c = child!;
+  const first = (await c.read(a, 1))[0];
+  expect(first === 1 || first === 2).toBe(true);
+  expect((await c.read(a + 4096, 2 * 4096)).every((x) => x === 1)).toBe(true);
+  await c.exit();
+  await mm.exit();
+  expect(memory.freePages).toBe(32);
+  expect(memory.swap.usedSlots).toBe(0);
+}
 
 describe('interleavings under the explorer', () => {
   it('COW writes, reads, migration and reclaim of shared pages never lose or leak a byte', async () => {
@@ -81,5 +113,58 @@ describe('interleavings under the explorer', () => {
       expect(memory.freePages).toBe(16);
     };
     await exploreOrThrow(scenario, { policy: 'random', seed: 11, runs: 60 });
+  });
+});
+
+describe('more interleavings under the explorer', () => {
+  it('fork, munmap, reclaim and a writer racing on one address space keep the invariants', async () => {
+    await exploreOrThrow(forkRace, { policy: 'pct', seed: 3, runs: 60 });
+  });
+
+  it('regression: remove_migration_ptes finds the entry fork copied meanwhile (pct:3:4>5.5>3)', async () => {
+    await replay('pct:3:4>5.5>3', forkRace);
+  });
+
+  it('the OOM reaper racing a driver whose notifier trylocks its mutex', async () => {
+    const scenario = async () => {
+      const memory = new PhysicalMemory({ pages: 32 });
+      const mm = Mm.create(memory);
+      const a = await mm.mmap(4 * 4096, RW, ANON);
+      await mm.write(a, fill(4 * 4096, 1));
+      const lock = new Mutex('driver.lock');
+      await mm.notifiers.insertInterval(a, 4 * 4096, {
+        invalidate(sub, range, seq) {
+          if (!range.flags) {
+            if (!lock.trylock()) return false;
+          } else return lock.lock().then(() => finish(sub, seq));
+          return finish(sub, seq);
+        },
+      });
+      const finish = (sub: { setSeq(s: number): void }, seq: number) => {
+        sub.setSeq(seq);
+        lock.unlock();
+        return true;
+      };
+      const driver = spawn('driver', async () => {
+        await lock.lock();
+        await schedulePoint();
+        lock.unlock();
+      });
+      let reaped = false;
+      const reaper = spawn('oom_reaper', async () => {
+        for (let i = 0; i < 10 && !reaped; i++) {
+          reaped = await oomReap(mm);
+          if (!reaped) await schedulePoint();
+        }
+      });
+      await driver.join();
+      await reaper.join();
+      expect(reaped).toBe(true);
+      expect(memory.freePages).toBe(32);
+      expect(mm.notifiers.activeInvalidateRanges).toBe(0);
+      assertInvariants(memory);
+      await mm.exit();
+    };
+    await exploreOrThrow(scenario, { policy: 'random', seed: 5, runs: 60 });
   });
 });
