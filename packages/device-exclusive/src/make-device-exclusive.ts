@@ -89,6 +89,7 @@ export async function makeDeviceExclusive(
       trace('device-exclusive', 'make', { mm: mm.id, address: start, pfn });
       return new DeviceExclusivePage(mm, start, pfn);
     }
+    trace('device-exclusive', 'retry', { mm: mm.id, address: start, pfn });
     mm.memory.unlockPage(pfn);
     mm.memory.putPage(pfn);
   }
