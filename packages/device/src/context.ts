@@ -297,8 +297,12 @@ export class DeviceContext {
   audit(): string[] {
     const pt: Array<[number, number]> = [];
     const tlb: Array<[number, number]> = [];
-    this.#pt.forEach((vpn, e) => pt.push([vpn, e]));
-    this.#tlb.forEach((vpn, e) => tlb.push([vpn, e]));
+    this.#pt.forEach((vpn, e) => {
+      pt.push([vpn, e]);
+    });
+    this.#tlb.forEach((vpn, e) => {
+      tlb.push([vpn, e]);
+    });
     const where = `${this.device.name} client ${this.clientId}`;
     return [
       ...this.#checker.audit(`${where} page table`, pt),
