@@ -1,5 +1,6 @@
 import { rt } from './runtime.js';
 import { type HeldLock, removeAt, type TaskState } from './task.js';
+import { emit, sink } from './trace-sink.js';
 
 /**
  * lockdep-lite: lock classes, the acquisition-order graph and the held-lock stacks.
@@ -67,26 +68,28 @@ export function lockdepAcquire(
   trylock: boolean,
 ): void {
   const t = rt.current;
-  if (read !== RECURSIVE_READ) checkRecursion(t, cls, instance);
-  if (rt.lockdep && !trylock && read !== RECURSIVE_READ) {
-    for (let i = 0; i < t.held.length; i++) addDependency(t, t.held[i]!.cls, cls);
+  const held = t.held;
+  if (held.length > 0 && read !== RECURSIVE_READ) {
+    checkRecursion(t, cls, instance);
+    if (rt.lockdep && !trylock) {
+      for (let i = 0; i < held.length; i++) addDependency(t, held[i]!.cls, cls);
+    }
   }
-  t.held.push({ cls, instance, read });
+  held.push({ cls, instance, read });
+  if (sink) emit(t.id, 'lock', cls.name, { op: 'acquire', read });
 }
 
 /** lock_release(): removes the innermost entry for `instance`; false if it was not held. */
 export function lockdepRelease(instance: object): boolean {
-  const held = rt.current.held;
-  const top = held.length - 1;
-  if (top >= 0 && held[top]!.instance === instance) {
-    held.pop();
+  const t = rt.current;
+  const held = t.held;
+  for (let i = held.length - 1; i >= 0; i--) {
+    const h = held[i]!;
+    if (h.instance !== instance) continue;
+    if (i === held.length - 1) held.pop();
+    else removeAt(held, i);
+    if (sink) emit(t.id, 'lock', h.cls.name, { op: 'release' });
     return true;
-  }
-  for (let i = top - 1; i >= 0; i--) {
-    if (held[i]!.instance === instance) {
-      removeAt(held, i);
-      return true;
-    }
   }
   return false;
 }

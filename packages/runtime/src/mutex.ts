@@ -1,6 +1,7 @@
 import { EXCLUSIVE, type LockClass, lockClass, lockdepAcquire, lockdepRelease } from './lockdep.js';
 import { RESOLVED, rt } from './runtime.js';
 import type { TaskState, Wait } from './task.js';
+import { emit, sink } from './trace-sink.js';
 import { checkInt, checkName } from './validate.js';
 
 /**
@@ -57,6 +58,7 @@ export class Mutex {
     ) {
       // Free, sleepable, nothing held: no lockdep dependency to record, no recursion.
       me.held.push({ cls: this.#cls, instance: this, read: EXCLUSIVE });
+      if (sink) emit(me.id, 'lock', this.name, { op: 'acquire', read: EXCLUSIVE });
       this.#owner = me;
       return RESOLVED;
     }
@@ -126,7 +128,8 @@ export class Mutex {
     const me = rt.current;
     if (this.#owner !== me) this.#badUnlock(me);
     const held = me.held;
-    if (held.length > 0 && held[held.length - 1]!.instance === this) held.pop();
+    if (sink === undefined && held.length > 0 && held[held.length - 1]!.instance === this)
+      held.pop();
     else lockdepRelease(this);
     this.#owner = undefined;
     if (this.#waiters.length > 0) this.#handOff();

@@ -6,7 +6,10 @@ export type { TraceEvent };
 
 /**
  * Installs (or, with `undefined`, removes) the trace sink that receives every event:
- * task switches, spawns and exits, waits, violations and user events.
+ * task switches (`sched`/`switch`), spawns and exits (`task`), sleeps (`wait`, named
+ * after what the task waits for), lock requests and releases (`lock`, named after the
+ * lock class, `args.op` 'acquire' at the request as the kernel's lock_acquire
+ * tracepoint, or 'release'), violations and user events.
  *
  * **Details**: timestamps come from a virtual clock that advances by one per event
  * and per task switch, so traces are reproducible. Without a sink every emit point

@@ -107,6 +107,9 @@ describe('tracing', () => {
     const kinds = events.map((e) => `${e.task}:${e.kind}:${e.name}`);
     expect(kinds).toContain('1:user:hello');
     expect(kinds).toContain('1:wait:mutex traced');
+    const lockOps = events.filter((e) => e.kind === 'lock').map((e) => `${e.task}:${e.args?.op}`);
+    // As the kernel's lock_acquire tracepoint: emitted at the request, before any wait.
+    expect(lockOps).toEqual(['0:acquire', '1:acquire', '0:release', '1:release']);
     expect(kinds.filter((k) => k.endsWith('sched:switch')).length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < events.length; i++)
       expect(events[i]!.ts).toBeGreaterThan(events[i - 1]!.ts);
