@@ -1,6 +1,11 @@
 import { MADV_HUGEPAGE, PhysicalMemory, PMD_SIZE, PROT_NONE, PROT_READ } from '@hmmkit/mm';
 import { describe, expect, it } from 'vitest';
-import { HMM_DMIRROR_PROT_PMD, HMM_DMIRROR_PROT_WRITE, KernelError } from '../src/index.js';
+import {
+  HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL,
+  HMM_DMIRROR_PROT_PMD,
+  HMM_DMIRROR_PROT_WRITE,
+  KernelError,
+} from '../src/index.js';
 import { ANON, checkAll, expectBytes, intAt, ints, PAGE_SIZE, RW, system } from './helpers.js';
 
 describe('anonymous memory through READ and WRITE', () => {
@@ -126,5 +131,24 @@ describe('huge pages', () => {
     })();
     expect(err).toBeInstanceOf(KernelError);
     expect((err as KernelError).code).toBe('EOPNOTSUPP');
+  });
+});
+
+describe('huge pages and migration', () => {
+  it('migrating a PMD-mapped THP splits it and moves every page to the device', async () => {
+    const { memory, mm, devices, fd } = await system({ pages: 4096, devicePages: 512 });
+    const npages = PMD_SIZE / PAGE_SIZE;
+    const raw = await mm.mmap(2 * PMD_SIZE, RW, ANON);
+    const addr = Math.ceil(raw / PMD_SIZE) * PMD_SIZE;
+    await mm.madvise(addr, PMD_SIZE, MADV_HUGEPAGE);
+    await mm.write(addr, ints(npages));
+    expect((await fd.snapshot(addr, 1))[0]).toBe(HMM_DMIRROR_PROT_PMD | HMM_DMIRROR_PROT_WRITE);
+    const r = await fd.migrateToDevice(addr, npages);
+    expect(r.cpages).toBe(npages);
+    expectBytes(r.data, ints(npages));
+    const local = HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL | HMM_DMIRROR_PROT_WRITE;
+    expect([...new Set(await fd.snapshot(addr, npages))]).toEqual([local]);
+    expectBytes(await mm.read(addr, npages * PAGE_SIZE), ints(npages));
+    checkAll(memory, devices);
   });
 });

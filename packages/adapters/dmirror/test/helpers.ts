@@ -46,10 +46,24 @@ export function open(dev: DmirrorDevice, mm: Mm): Promise<Dmirror> {
   return dev.open(mm);
 }
 
-/** The invariant checks every test ends with: mm metadata and no stale device access. */
+/**
+ * The invariant checks every test ends with: mm metadata, no stale device access so far,
+ * and every device page-table and TLB translation of every open file consistent with the
+ * CPU page table now.
+ */
 export function checkAll(memory: PhysicalMemory, devices: DmirrorDevice[]): void {
   assertInvariants(memory);
-  for (const d of devices) expect(d.hw.violations).toEqual([]);
+  for (const d of devices) {
+    expect(d.hw.violations).toEqual([]);
+    expect(d.hw.checkInvariants()).toEqual([]);
+  }
+}
+
+/** Number of pages of [addr, addr + npages pages) the file's device page table maps. */
+export function mappedIn(fd: Dmirror, addr: number, npages: number): number {
+  let n = 0;
+  for (let i = 0; i < npages; i++) if (fd.ctx.entryAt(addr + i * PAGE_SIZE)) n++;
+  return n;
 }
 
 /** Byte equality without vitest's per-element diff (slow on large buffers); names the first difference. */

@@ -43,6 +43,7 @@ async function teardown(
   fd: { close(): Promise<void> },
 ) {
   assertInvariants(memory);
+  dev.hw.assertInvariants();
   if (dev.hw.violations.length) throw new Error(`stale access: ${dev.hw.violations[0]!.reason}`);
   if (!mm.isExited) await mm.exit();
   await fd.close();
@@ -82,7 +83,8 @@ describe('interleavings under the explorer', () => {
       const cpu = spawn('exit', () => mm.exit());
       outcomes.add(await reader.join());
       await cpu.join();
-      if (fd.ctx.pageTable.size !== 0) throw new Error('entries survived the release pass');
+      if (fd.ctx.entryAt(addr) || fd.ctx.entryAt(addr + PAGE_SIZE))
+        throw new Error('entries survived the release pass');
       await teardown(memory, dev, mm, fd);
     }, DFS);
     expect(res.runs).toBeGreaterThan(5);
