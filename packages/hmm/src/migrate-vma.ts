@@ -19,12 +19,14 @@
 import {
   type Mm,
   PG_ZONE_DEVICE,
+  PMD_SIZE,
   PTE_PRESENT,
   PTE_SPECIAL,
   PTE_WRITE,
   PteKind,
   pteKind,
   SWP_WRITE,
+  splitHugePmd,
   VM_HUGETLB,
   VM_IO,
   VM_MIXEDMAP,
@@ -143,9 +145,15 @@ export async function migrateVmaSetup(args: MigrateVma): Promise<void> {
     args.cpages -= await migrateDeviceUnmap(args.mm.memory, args.src, args.npages, fp);
 }
 
-/** migrate_vma_collect(): the walk under one MMU_NOTIFY_MIGRATE range. */
+/**
+ * migrate_vma_collect(): the walk under one MMU_NOTIFY_MIGRATE range. Huge PMDs are split
+ * first (the kernel splits them from inside the walk; mm's split sends its own
+ * MMU_NOTIFY_CLEAR, so it runs before the MIGRATE range opens).
+ */
 async function migrateVmaCollect(args: MigrateVma): Promise<void> {
   const { mm, start, end } = args;
+  for (let a = start; a < end; a = (Math.floor(a / PMD_SIZE) + 1) * PMD_SIZE)
+    await splitHugePmd(mm, a);
   const range = await mm.invalidateStart(MmuNotifierEvent.MIGRATE, start, end, args.pgmapOwner);
   mm.ptl.lock();
   for (let addr = start; addr < end; addr += PAGE) collectOne(args, addr);
@@ -178,7 +186,7 @@ function selectEntry(args: MigrateVma, addr: number): number {
   const { mm, vma, flags } = args;
   const memory = mm.memory;
   const slot = mm.pt.pteSlot(addr, false);
-  if (slot === -2) return 0; // a PMD leaf: the kernel splits it; THP migration not modelled
+  if (slot === -2) return 0; // a PMD leaf that appeared after the split: skipped
   const bits = slot < 0 ? 0 : mm.pt.bits[slot]!;
   const pfn = slot < 0 ? 0 : mm.pt.pfn[slot]!;
   if (bits === 0) return vma.isAnonymous ? MIGRATE_PFN_MIGRATE : 0;

@@ -293,3 +293,18 @@ function vmaArgs(mm: Mm, addr: number, npages: number, o: Partial<MigrateVma>): 
     ...o,
   };
 }
+
+describe('device-coherent memory and long-term pins', () => {
+  it('a FOLL_LONGTERM pin migrates a device-coherent page to system memory first', async () => {
+    const { memory, mm, addr, data } = await populated(1);
+    const dev = new TinyDevice(memory, 2, 'coherent');
+    await dev.migrateToDevice(mm, addr, 1);
+    expect(memory.pagemapOf(pfnAt(mm, addr))?.type).toBe('coherent');
+    const [pin] = await mm.pinUserPages(addr, 1, FOLL_LONGTERM | FOLL_WRITE);
+    expect(memory.pagemapOf(pin!.pfn)).toBeUndefined();
+    expect(pfnAt(mm, addr)).toBe(pin!.pfn);
+    pin!.release();
+    expect(await mm.read(addr, PAGE)).toEqual(data.subarray(0, PAGE));
+    assertInvariants(memory);
+  });
+});

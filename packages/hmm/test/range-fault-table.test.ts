@@ -12,6 +12,8 @@ import {
   hmmPfnToMapOrder,
 } from '@hmmkit/hmm';
 import {
+  changeProtNuma,
+  MAP_FIXED,
   MAP_SHARED,
   type Mm,
   migratePage,
@@ -26,6 +28,7 @@ import {
   PTE_WRITE,
   PteKind,
   reclaimPage,
+  remapPfnRange,
   restoreExclusivePteLocked,
   setPteAt,
   swpBits,
@@ -71,12 +74,23 @@ function pfnAt(mm: Mm, addr: number): number {
   return mm.pt.pfn[mm.pt.pteSlot(addr, false)]!;
 }
 
-/** VMA flags mm's mmap() cannot produce (driver mappings), set as a driver's mmap would. */
+/** Sets a VMA flag mm has no mapping for (hugetlb), as a test-only shortcut. */
 function addVmaFlags(w: World, flags: number): Promise<void> {
   return withWriteLock(w.mm, () => {
     const vma = w.mm.vmaLookup(w.addr)!;
     vma.flags |= flags;
   });
+}
+
+/** Replaces the mapping by a driver mapping with `vmFlags` (a device file's mmap). */
+async function driverMapping(w: World, vmFlags: number): Promise<void> {
+  await w.mm.mmap(2 * PAGE, RW, ANON | MAP_FIXED, { addr: w.addr, vmFlags });
+  if (vmFlags & VM_PFNMAP) {
+    const frame = w.memory.allocPage();
+    await w.mm.mmapLock.downRead();
+    remapPfnRange(w.mm, w.addr, frame, 1); // special PTEs, as remap_pfn_range() makes
+    w.mm.mmapLock.upRead();
+  }
 }
 
 describe('hole: no VMA covers the address', () => {
@@ -99,8 +113,8 @@ describe('hole: no VMA covers the address', () => {
 
 describe('VMAs hmm cannot mirror: VM_IO, VM_PFNMAP, no VM_READ', () => {
   for (const [name, setup] of [
-    ['VM_IO', (w: World) => addVmaFlags(w, VM_IO)],
-    ['VM_PFNMAP', (w: World) => addVmaFlags(w, VM_PFNMAP)],
+    ['VM_IO', (w: World) => driverMapping(w, VM_IO)],
+    ['VM_PFNMAP', (w: World) => driverMapping(w, VM_PFNMAP)],
     ['PROT_NONE', (w: World) => w.mm.mprotect(w.addr, 2 * PAGE, PROT_NONE)],
   ] as const) {
     it(`a snapshot of a ${name} VMA reports HMM_PFN_ERROR for every page`, async () => {
@@ -247,11 +261,8 @@ describe('protnone (NUMA hint) PTE in a readable VMA', () => {
   async function numaHinted(): Promise<World> {
     const w = await world(1);
     await w.mm.write(w.addr, new Uint8Array([3]));
-    const bits = bitsAt(w.mm, w.addr);
-    const pfn = pfnAt(w.mm, w.addr);
-    await withWriteLock(w.mm, () =>
-      withPtl(w.mm, () => setPteAt(w.mm, w.addr, pfn, bits | PTE_PROTNONE)),
-    );
+    await changeProtNuma(w.mm, w.addr, PAGE); // task_numa_work's change_prot_numa()
+    expect(bitsAt(w.mm, w.addr) & PTE_PROTNONE).toBe(PTE_PROTNONE);
     return w;
   }
 
