@@ -39,19 +39,16 @@ export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<
   const f = memory.flags[pfn]!;
   const coherent = f & PG_ZONE_DEVICE && memory.pagemapOf(pfn)?.type === 'coherent';
   if (!(f & PG_ANON) || (f & PG_ZONE_DEVICE && !coherent) || memory.refcount[pfn]! <= 0) return -1;
+  if (!memory.tryGetPage(pfn)) return -1; // isolation reference (folio_isolate_lru)
   await memory.lockPage(pfn);
   trace('mm', 'migrate_page', { pfn });
-  if (memory.pincount[pfn]! > 0 || memory.refcount[pfn] !== memory.mapcount[pfn]) {
-    memory.unlockPage(pfn);
-    return -1;
-  }
-  const dst = memory.allocPage();
+  await splitPmdMappings(memory, pfn);
+  const dst = movable(memory, pfn) ? memory.allocPage() : -1;
   if (dst < 0) {
     memory.unlockPage(pfn);
+    memory.putPage(pfn);
     return -1;
   }
-  await splitPmdMappings(memory, pfn);
-  memory.getPage(pfn); // isolation reference
   const hits = rmapWalk(memory, pfn).filter((h) => h.kind === PteKind.PRESENT);
   for (const h of hits) await unmapToMigration(h.mm, h.address, pfn);
   await schedulePoint(); // the copy takes time: faults now wait on the migration entries
@@ -63,6 +60,15 @@ export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<
   memory.putPage(dst); // allocation reference; the mappings hold theirs
   memory.putPage(pfn); // isolation reference: the old frame is freed here
   return dst;
+}
+
+/** Still an anon page with no reference beyond its mappings and ours (folio_expected_refs). */
+function movable(memory: PhysicalMemory, pfn: number): boolean {
+  return (
+    (memory.flags[pfn]! & PG_ANON) !== 0 &&
+    memory.pincount[pfn] === 0 &&
+    memory.refcount[pfn] === memory.mapcount[pfn]! + 1
+  );
 }
 
 /** try_to_migrate_one(): PTE → migration entry, mapping and reference dropped. */

@@ -35,8 +35,13 @@ export async function reclaimPage(memory: PhysicalMemory, pfn: number): Promise<
   if (memory.pincount[pfn]! > 0 || memory.refcount[pfn] !== memory.mapcount[pfn]) return false;
   if (!memory.trylockPage(pfn)) return false;
   trace('mm', 'reclaim_page', { pfn });
-  await splitPmdMappings(memory, pfn);
   memory.getPage(pfn); // isolation reference
+  await splitPmdMappings(memory, pfn);
+  if (memory.pincount[pfn]! > 0 || memory.refcount[pfn] !== memory.mapcount[pfn]! + 1) {
+    memory.unlockPage(pfn);
+    memory.putPage(pfn);
+    return false;
+  }
   const lazy = !(f & PG_SWAPBACKED);
   const slot = lazy ? 0 : memory.swap.alloc(memory.contents[pfn]?.slice());
   let kept = false;

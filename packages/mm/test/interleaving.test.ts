@@ -117,6 +117,30 @@ describe('interleavings under the explorer', () => {
 });
 
 describe('more interleavings under the explorer', () => {
+  it('migration, reclaim and munmap of the same page: it is freed once, never while referenced', async () => {
+    const scenario = async () => {
+      const memory = new PhysicalMemory({ pages: 16 });
+      const mm = Mm.create(memory);
+      const a = await mm.mmap(2 * 4096, RW, ANON);
+      await mm.write(a, fill(2 * 4096, 7));
+      const pfn = pfnAt(mm, a);
+      const tasks = [
+        spawn('migrate', () => migratePage(memory, pfn)),
+        spawn('reclaim', () => reclaimPage(memory, pfn)),
+        spawn('munmap', () => mm.munmap(a, 4096)),
+        spawn('read', async () => {
+          expect((await mm.read(a + 4096, 1))[0]).toBe(7);
+        }),
+      ];
+      for (const t of tasks) await t.join();
+      assertInvariants(memory);
+      await mm.exit();
+      expect(memory.freePages).toBe(16);
+      expect(memory.swap.usedSlots).toBe(0);
+    };
+    await exploreOrThrow(scenario, { policy: 'random', seed: 9, runs: 80 });
+  });
+
   it('fork, munmap, reclaim and a writer racing on one address space keep the invariants', async () => {
     await exploreOrThrow(forkRace, { policy: 'pct', seed: 3, runs: 60 });
   });
