@@ -42,6 +42,8 @@ export class CommandQueue {
     readonly engine: string,
     readonly scheduler: Scheduler,
     readonly engineIndex: number,
+    /** Performs a job's ops through the client's translations (its DMA path). */
+    readonly runOps: (ops: readonly DmaOp[]) => Promise<void>,
   ) {
     this.fenceContext = scheduler.allocContext();
   }
@@ -73,14 +75,14 @@ export class CommandQueue {
     );
     this.#lastEnd = end;
     const fence = new DmaFence(this.scheduler, this.fenceContext, ++this.#seqno, end);
-    const ctx = this.context;
+    const run = this.runOps;
     this.scheduler.enqueue({
-      context: ctx,
+      context: this.context,
       engine: this.engineIndex,
       start,
       end,
       fence,
-      run: () => ctx.runOps(ops),
+      run: () => run(ops),
       running: false,
       error: undefined as KernelError | undefined,
     });

@@ -12,7 +12,7 @@
  */
 import { type Mm, PAGE_SIZE, PG_ZONE_DEVICE, type PhysicalMemory } from '@hmmkit/mm';
 import { KernelError, mightSleep, trace } from '@hmmkit/runtime';
-import { CommandQueue, type DmaOp } from './command-queue.js';
+import { CommandQueue } from './command-queue.js';
 import { DEVICE_PTE_PERMS, DEVICE_PTE_READ, DEVICE_PTE_WRITE } from './constants.js';
 import { DevicePageTable, entryPerms, entryPfn } from './device-page-table.js';
 import { DmaPath } from './dma-path.js';
@@ -73,7 +73,6 @@ export class DeviceContext {
   /** Pages mapped from system RAM, from device memory. */
   #systemPages = 0;
   #devicePages = 0;
-  readonly #retired: Float64Array;
   readonly #path: DmaPath;
   readonly #checker: StaleChecker;
   readonly #scratch = new Uint8Array(4);
@@ -86,7 +85,6 @@ export class DeviceContext {
   ) {
     this.clientId = String(++lastClientId);
     this.#tlb = new DeviceTlb(device.tlbEntries);
-    this.#retired = new Float64Array(device.scheduler.engines.length);
     this.#checker = new StaleChecker(device.memory, mm);
     this.#path = new DmaPath(this, this.#pt, this.#tlb, this.#checker);
   }
@@ -115,11 +113,12 @@ export class DeviceContext {
   // ---- page table, driver side ---------------------------------------------------------
 
   /**
-   * Programs the device PTE for page `va`: `pfn` with `perms` (READ implied). Does not touch
+   * Programs the device PTE for page `va`: `pfn` with `perms` (READ required). Does not touch
    * the TLB: after changing or removing a translation the driver flushes.
    * Mirrors a driver's PTE update (dmirror_do_fault's xa_store, amdgpu_vm_update_range).
    * **Locking**: the driver's update lock; never sleeps.
-   * @throws KernelError EINVAL on an unaligned va, an unknown pfn or bad perms.
+   * @throws KernelError EINVAL on an unaligned va, an unknown pfn, or perms outside
+   * DEVICE_PTE_PERMS or without DEVICE_PTE_READ.
    */
   map(va: number, pfn: number, perms: number): void {
     const fn = 'DeviceContext.map';
@@ -127,7 +126,9 @@ export class DeviceContext {
     checkPageAddr(fn, 'va', va);
     if (typeof pfn !== 'number' || !this.device.memory.validPfn(pfn))
       throw invalid(fn, 'pfn', 'a pfn of this memory', pfn);
-    checkInt(fn, 'perms', perms, 0, DEVICE_PTE_PERMS);
+    checkInt(fn, 'perms', perms, 1, DEVICE_PTE_PERMS);
+    if (!(perms & DEVICE_PTE_READ))
+      throw invalid(fn, 'perms', 'a mask with DEVICE_PTE_READ', perms);
     const old = this.#pt.set(va / PAGE_SIZE, pfn, perms);
     if (old !== 0) this.#account(entryPfn(old), -1);
     this.#account(pfn, 1);
@@ -149,8 +150,8 @@ export class DeviceContext {
   }
 
   /**
-   * Flushes the TLB for the pages in [start, end) (bounds as unmap()). Mirrors a driver's TLB invalidation
-   * (amdgpu_gmc_flush_gpu_tlb, nvkm_vmm_flush, iommu flush for a PASID).
+   * Flushes the TLB for the pages in [start, end) (bounds as unmap()). Mirrors a driver's TLB
+   * invalidation (amdgpu_gmc_flush_gpu_tlb, nvkm_vmm_flush, iommu flush for a PASID).
    * **Locking**: the driver's update lock; never sleeps; may run from an invalidate callback.
    * @throws KernelError EINVAL on unaligned or inverted bounds.
    */
@@ -250,19 +251,6 @@ export class DeviceContext {
     return old;
   }
 
-  /** Runs a job's ops (called by the scheduler when the job starts). */
-  async runOps(ops: readonly DmaOp[]): Promise<void> {
-    for (const o of ops) {
-      if (o.op === 'write')
-        await this.#path.run(o.va, o.data, 0, o.data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
-      else {
-        const buf = new Uint8Array(o.length);
-        await this.#path.run(o.src, buf, 0, o.length, DEVICE_PTE_READ);
-        await this.#path.run(o.dst, buf, 0, o.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
-      }
-    }
-  }
-
   // ---- queues, accounting, teardown ------------------------------------------------------
 
   /**
@@ -276,17 +264,20 @@ export class DeviceContext {
     checkName(fn, 'engine', engine);
     const e = this.device.scheduler.engineIndex(engine);
     if (e < 0) throw invalid(fn, 'engine', 'an engine of this device', engine);
-    return new CommandQueue(this, engine, this.device.scheduler, e);
+    return new CommandQueue(this, engine, this.device.scheduler, e, (ops) =>
+      this.#path.runOps(ops),
+    );
   }
 
-  /** Busy ns of this client on engine class index `e`, up to the device's now. */
-  busyNs(e: number): number {
-    return this.device.scheduler.busyNs(this, e, this.#retired[e]!);
-  }
-
-  /** Adds a retired job's engine time (called by the scheduler). */
-  retire(e: number, ns: number): void {
-    this.#retired[e]! += ns;
+  /**
+   * Engine time this client has used on engine class `engine`, in virtual ns up to now
+   * (drm-engine-<engine>): monotonic; a running job counts up to now.
+   * @throws KernelError EINVAL on an unknown engine.
+   */
+  busyNs(engine: string): number {
+    const e = this.device.scheduler.engineIndex(engine);
+    if (e < 0) throw invalid('DeviceContext.busyNs', 'engine', 'an engine of this device', engine);
+    return this.device.scheduler.busyNs(this, e);
   }
 
   /**

@@ -9,7 +9,8 @@
  */
 import { PAGE_SIZE } from '@hmmkit/mm';
 import { KernelError, trace } from '@hmmkit/runtime';
-import { DEVICE_PTE_WRITE, type DeviceAccess } from './constants.js';
+import type { DmaOp } from './command-queue.js';
+import { DEVICE_PTE_READ, DEVICE_PTE_WRITE, type DeviceAccess } from './constants.js';
 import type { DeviceContext } from './context.js';
 import { type DevicePageTable, entryPerms, entryPfn } from './device-page-table.js';
 import { type StaleChecker, StaleTranslationError } from './stale-check.js';
@@ -64,6 +65,19 @@ export class DmaPath {
       if (write) mem.writePage(pfn, off, buf, from + done, len);
       else mem.readPage(pfn, off, buf, from + done, len);
       done += len;
+    }
+  }
+
+  /** Runs a job's ops (when the job starts). */
+  async runOps(ops: readonly DmaOp[]): Promise<void> {
+    for (const o of ops) {
+      if (o.op === 'write')
+        await this.run(o.va, o.data, 0, o.data.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
+      else {
+        const buf = new Uint8Array(o.length);
+        await this.run(o.src, buf, 0, o.length, DEVICE_PTE_READ);
+        await this.run(o.dst, buf, 0, o.length, DEVICE_PTE_READ | DEVICE_PTE_WRITE);
+      }
     }
   }
 

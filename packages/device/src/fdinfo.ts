@@ -19,10 +19,10 @@ export function clientFdinfo(
   const info: DrmFdinfo = { driver, clientId: ctx.clientId, engines: {}, memory: {}, other: {} };
   if (pdev !== undefined) info.pdev = pdev;
   if (ctx.clientName !== undefined) info.clientName = ctx.clientName;
-  scheduler.engines.forEach((e, i) => {
-    const busyNs = BigInt(ctx.busyNs(i));
+  for (const e of scheduler.engines) {
+    const busyNs = BigInt(ctx.busyNs(e.name));
     info.engines[e.name] = e.capacity > 1 ? { busyNs, capacity: e.capacity } : { busyNs };
-  });
+  }
   const r = ctx.residentBytes;
   info.memory.system = { total: r.system, resident: r.system };
   info.memory.vram = { total: r.vram, resident: r.vram };

@@ -42,6 +42,8 @@ export interface ScheduledJob {
 export class Scheduler {
   readonly engines: EngineClass[];
   readonly #jobs: ScheduledJob[] = [];
+  /** Engine ns of retired jobs, per client, per engine class. */
+  readonly #retired = new Map<DeviceContext, Float64Array>();
   readonly #runLock: Mutex;
   #now = 0;
   #nextContext = 1;
@@ -90,8 +92,8 @@ export class Scheduler {
   }
 
   /** Busy ns of `context` on engine `e` up to now. */
-  busyNs(context: DeviceContext, e: number, retired: number): number {
-    let busy = retired;
+  busyNs(context: DeviceContext, e: number): number {
+    let busy = this.#retired.get(context)?.[e] ?? 0;
     for (const j of this.#jobs)
       if (j.context === context && j.engine === e && j.running)
         busy += Math.min(this.#now, j.end) - j.start;
@@ -166,7 +168,12 @@ export class Scheduler {
   #retire(j: ScheduledJob): void {
     if (j.end > this.#now) this.#now = j.end;
     this.#jobs.splice(this.#jobs.indexOf(j), 1);
-    j.context.retire(j.engine, j.end - j.start);
+    let r = this.#retired.get(j.context);
+    if (r === undefined) {
+      r = new Float64Array(this.engines.length);
+      this.#retired.set(j.context, r);
+    }
+    r[j.engine]! += j.end - j.start;
     j.fence.signal(j.error);
     trace('device', 'fence-signal', { device: this.name, seqno: j.fence.seqno });
   }

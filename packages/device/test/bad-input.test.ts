@@ -67,7 +67,9 @@ describe('bad input', () => {
     const ctx = new Device(mem).open();
     throwsEinval(() => ctx.map(100, 1, 1), /va must be a page-aligned address/);
     throwsEinval(() => ctx.map(4096, 1e9, 1), /pfn must be a pfn of this memory, got 1000000000/);
-    throwsEinval(() => ctx.map(4096, 1, 8), /perms must be an integer in \[0, 7\], got 8/);
+    throwsEinval(() => ctx.map(4096, 1, 8), /perms must be an integer in \[1, 7\], got 8/);
+    throwsEinval(() => ctx.map(4096, 1, 2), /perms must be a mask with DEVICE_PTE_READ, got 2/);
+    throwsEinval(() => ctx.busyNs('video'), /engine must be an engine of this device, got "video"/);
     throwsEinval(() => ctx.unmap(0, 1.5), /end must be an integer/);
     throwsEinval(() => ctx.unmap(8192, 4096), /end must be >= start \(8192\), got 4096/);
     throwsEinval(() => ctx.flushTlb(-4096, 0), /start must be a page-aligned/);
