@@ -36,6 +36,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     clock: { type: 'string', default: 'wall' },
     stat: { type: 'string', default: 'median' },
+    only: { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -87,12 +88,17 @@ console.log(
 );
 if (!canMeasureHeap) console.log('(no --expose-gc: retained heap not measured)');
 
+const wanted = values.only.split(',').filter((t) => t !== '');
+const factories = FACTORIES.filter(
+  (make, i) => i === 0 || wanted.length === 0 || wanted.some((t) => make().name.includes(t)),
+);
+
 // Warm every structure's code paths before anything is timed.
-runSize(2000, FACTORIES, { ...options, queries: 5000, mixedOps: 5000 });
+runSize(2000, factories, { ...options, queries: 5000, mixedOps: 5000 });
 
 for (const n of sizes) {
-  let rows = runSize(n, FACTORIES, options);
-  for (let r = 1; r < repeat; r++) rows = bestOf(rows, runSize(n, FACTORIES, options));
+  let rows = runSize(n, factories, options);
+  for (let r = 1; r < repeat; r++) rows = bestOf(rows, runSize(n, factories, options));
   printSize(n, rows, options.sample, canMeasureHeap);
 }
 console.log(
