@@ -5,7 +5,7 @@ import {
   HMM_DMIRROR_PROT_PMD,
   HMM_DMIRROR_PROT_WRITE,
   KernelError,
-} from '../src/index.js';
+} from '@hmmkit/adapter-dmirror';
 import { ANON, checkAll, expectBytes, intAt, ints, PAGE_SIZE, RW, system } from './helpers.js';
 
 describe('anonymous memory through READ and WRITE', () => {

@@ -7,7 +7,7 @@ import {
   HMM_DMIRROR_PROT_READ,
   HMM_DMIRROR_PROT_WRITE,
   HMM_DMIRROR_PROT_ZERO,
-} from '../src/index.js';
+} from '@hmmkit/adapter-dmirror';
 import {
   ANON,
   checkAll,

@@ -11,7 +11,7 @@ import {
 } from '@hmmkit/mm';
 import { resetRuntime } from '@hmmkit/runtime';
 import { expect } from 'vitest';
-import { type Dmirror, DmirrorDevice } from '../src/index.js';
+import { type Dmirror, DmirrorDevice } from '@hmmkit/adapter-dmirror';
 
 export const RW = PROT_READ | PROT_WRITE;
 export const ANON = MAP_PRIVATE | MAP_ANONYMOUS;

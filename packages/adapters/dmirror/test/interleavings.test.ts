@@ -1,7 +1,7 @@
 import { assertInvariants, MAP_ANONYMOUS, MAP_PRIVATE, Mm, PhysicalMemory } from '@hmmkit/mm';
 import { exploreOrThrow, isKernelError, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { DmirrorDevice } from '../src/index.js';
+import { DmirrorDevice } from '@hmmkit/adapter-dmirror';
 import { ints, PAGE_SIZE, RW } from './helpers.js';
 
 const DFS = { policy: 'dfs', preemptionBound: 2, runs: 400 } as const;

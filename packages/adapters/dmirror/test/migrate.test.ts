@@ -6,7 +6,7 @@ import {
   HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL,
   HMM_DMIRROR_PROT_NONE,
   HMM_DMIRROR_PROT_WRITE,
-} from '../src/index.js';
+} from '@hmmkit/adapter-dmirror';
 import { ANON, checkAll, expectBytes, ints, PAGE_SIZE, RW, system } from './helpers.js';
 
 const LOCAL_W = HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL | HMM_DMIRROR_PROT_WRITE;
