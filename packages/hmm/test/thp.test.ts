@@ -6,6 +6,7 @@ import {
   HMM_PFN_VALID,
   HMM_PFN_WRITE,
   hmmPfnToMapOrder,
+  hmmRangeFaultLoop,
 } from '@hmmkit/hmm';
 import {
   assertInvariants,
@@ -16,8 +17,9 @@ import {
   PteKind,
   pteKind,
 } from '@hmmkit/mm';
+import { Mutex } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
-import { ANON, machine, mirror, PAGE, RW, rangeFault } from './helpers.js';
+import { ANON, machine, mirror, PAGE, RW, rangeFault, rangeOf } from './helpers.js';
 import { TinyDevice } from './tiny-device.js';
 
 /** A VM_HUGEPAGE anon mapping with one 2 MiB-aligned span `h` inside it. */
@@ -67,6 +69,28 @@ describe('transparent huge PMDs', () => {
     const r = await rangeFault(mm, sub, h, h + PAGE, { defaultFlags: HMM_PFN_REQ_FAULT });
     expect(r.hmmPfns.flags[0]! & HMM_PFN_VALID).toBe(HMM_PFN_VALID);
     expect(hmmPfnToMapOrder(r.hmmPfns, 0)).toBe(9);
+  });
+
+  it('a write request on a huge PMD write-protected by fork is resolved by mm and retried', async () => {
+    const { mm, h, sub } = await hugeWorld();
+    await mm.write(h, new Uint8Array([5]));
+    const child = await mm.fork();
+    const range = rangeOf(sub, h, h + PAGE, {
+      defaultFlags: HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+    });
+    let programmed = 0;
+    // The split of the shared huge PMD and the COW break each invalidate the range, so the
+    // loop needs several attempts, as a driver does.
+    const attempts = await hmmRangeFaultLoop(range, {
+      lock: new Mutex('driver'),
+      program: (r) => {
+        programmed = r.hmmPfns.flags[0]!;
+      },
+    });
+    expect(attempts).toBeGreaterThan(1);
+    expect(programmed & (HMM_PFN_VALID | HMM_PFN_WRITE)).toBe(HMM_PFN_VALID | HMM_PFN_WRITE);
+    expect((await child.read(h, 1))[0]).toBe(5);
+    expect((await mm.read(h, 1))[0]).toBe(5);
   });
 
   it('migrate_vma splits a huge PMD and moves only the pages asked for', async () => {
