@@ -18,8 +18,10 @@
  *     busy, so on nohz_full systems a change can be seen one pass late);
  *   - otherwise, `/proc/<pid>/stat` must show a state other than R.
  * Trusted only for single-threaded processes (schedstat covers the leader only;
- * io_uring workers count as threads): `/proc/<pid>/task` nlink == 3 on a quiet pass,
- * stat num_threads == 1 otherwise; and never when schedstat reads "0 0 0" (kernel
+ * io_uring workers count as threads): stat num_threads == 1 on a quick pass; on a
+ * quiet pass `/proc/<pid>/task` nlink == 3, counted only when the token changed — a
+ * process that was single-threaded and whose only thread did not run cannot have
+ * gained a thread; and never when schedstat reads "0 0 0" (kernel
  * without CONFIG_SCHED_INFO). A pid reused by a new process would need the same
  * runtime to the nanosecond, the same run_delay and the same pcount.
  * Not detected: another process sharing the fd table (clone(CLONE_FILES) without
@@ -45,20 +47,34 @@ export interface PassInfo {
   quiet: boolean;
 }
 
-/** Returns a token for `<root>/<pid>`, or undefined when an unchanged token would prove nothing. */
-export type PidValidator = (pidDir: string, pass: PassInfo) => string | undefined;
+/**
+ * Returns a token for `<root>/<pid>`, or undefined when an unchanged token would prove
+ * nothing. `prev` is the token the same pid had on the previous pass.
+ */
+export type PidValidator = (
+  pidDir: string,
+  pass: PassInfo,
+  prev: string | undefined,
+) => string | undefined;
 
 /** Validator for a real procfs: stat + schedstat, see the file comment. */
 export function procfsValidator(fs: ProcFs): PidValidator {
   const buf = Buffer.allocUnsafe(1024);
-  return (pidDir, pass) => {
-    const single = pass.quiet
-      ? fs.statDir(`${pidDir}/task`).nlink === 3n
-      : singleAndNotRunning(buf, fs.readInto(`${pidDir}/stat`, buf));
-    if (!single) return undefined;
+  const readSched = (pidDir: string) => {
     const sched = buf.toString('latin1', 0, fs.readInto(`${pidDir}/schedstat`, buf)).trim();
-    if (sched === '' || sched.startsWith('0 ')) return undefined; // no CONFIG_SCHED_INFO
-    return sched;
+    return sched === '' || sched.startsWith('0 ') ? undefined : sched; // no CONFIG_SCHED_INFO
+  };
+  return (pidDir, pass, prev) => {
+    if (!pass.quiet) {
+      if (!singleAndNotRunning(buf, fs.readInto(`${pidDir}/stat`, buf))) return undefined;
+      return readSched(pidDir);
+    }
+    const sched = readSched(pidDir);
+    // A defined previous token was single-threaded; only that thread could have added
+    // one, and it did not run: no need to count threads again.
+    if (sched === undefined || sched === prev) return sched;
+    // Counted after the schedstat read: a thread added later makes the leader run.
+    return fs.statDir(`${pidDir}/task`).nlink === 3n ? sched : undefined;
   };
 }
 

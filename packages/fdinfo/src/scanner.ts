@@ -194,12 +194,12 @@ export class DrmClientScanner {
     const dir = `${this.procRoot}/${pid}`;
     let token: string | undefined;
     if (this.cache) {
+      const prev = this.pids.get(pid);
       try {
-        token = this.validate(dir, pass);
+        token = this.validate(dir, pass, prev?.token);
       } catch (e) {
         if (this.count(e) === 'vanished') return undefined;
       }
-      const prev = this.pids.get(pid);
       if (!full && token !== undefined && prev !== undefined && prev.token === token) {
         this.stats.cachedPids++;
         return prev;
@@ -209,11 +209,11 @@ export class DrmClientScanner {
     return drm === undefined ? undefined : { token, drm };
   }
 
-  private validate(dir: string, pass: PassInfo): string | undefined {
+  private validate(dir: string, pass: PassInfo, prev: string | undefined): string | undefined {
     this.validator ??= this.fs.isProcfs(this.procRoot)
       ? procfsValidator(this.fs)
       : dirValidator(this.fs);
-    return this.validator(dir, pass);
+    return this.validator(dir, pass, prev);
   }
 
   private listDrmFds(pid: number, dir: string): DrmFdRef[] | undefined {
