@@ -40,18 +40,18 @@ export class CommandQueue {
   constructor(
     readonly context: DeviceContext,
     readonly engine: string,
-    readonly scheduler: Scheduler,
-    readonly engineIndex: number,
+    private readonly scheduler: Scheduler,
+    private readonly engineIndex: number,
     /** Performs a job's ops through the client's translations (its DMA path). */
-    readonly runOps: (ops: readonly DmaOp[]) => Promise<void>,
+    private readonly runOps: (ops: readonly DmaOp[]) => Promise<void>,
   ) {
     this.fenceContext = scheduler.allocContext();
   }
 
   /**
-   * Submits a job and returns its fence. Mirrors drm_sched_job_arm() + drm_sched_entity_push_job()
-   * (amdgpu_cs_ioctl, nouveau_exec_ioctl_exec): the job is placed in virtual time at once; it
-   * runs when the device is let run past its start point.
+   * Submits a job and returns its fence. Mirrors drm_sched_job_arm() +
+   * drm_sched_entity_push_job() (amdgpu_cs_ioctl, nouveau_exec_ioctl_exec): the job is
+   * placed in virtual time at once; it runs when the device is let run past its start point.
    *
    * **Context**: never sleeps.
    * @throws KernelError EINVAL on a bad duration, op or dependency (foreign fence), or when
@@ -93,7 +93,7 @@ export class CommandQueue {
     if (!Array.isArray(deps)) throw invalid(fn, 'job.deps', 'an array of DmaFence', deps);
     let t = 0;
     for (const [i, d] of deps.entries()) {
-      if (!(d instanceof DmaFence) || d.scheduler !== this.scheduler)
+      if (!(d instanceof DmaFence) || !d.isOf(this.scheduler))
         throw invalid(fn, `job.deps[${i}]`, 'a DmaFence of this device', d);
       if (!d.signaled && d.point > t) t = d.point;
     }

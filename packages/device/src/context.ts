@@ -14,6 +14,7 @@ import { type Mm, PAGE_SIZE, PG_ZONE_DEVICE, type PhysicalMemory } from '@hmmkit
 import { KernelError, mightSleep, trace } from '@hmmkit/runtime';
 import { CommandQueue } from './command-queue.js';
 import { DEVICE_PTE_PERMS, DEVICE_PTE_READ, DEVICE_PTE_WRITE } from './constants.js';
+import type { Device } from './device.js';
 import { DevicePageTable, entryPerms, entryPfn } from './device-page-table.js';
 import { DmaPath } from './dma-path.js';
 import type { FaultQueue } from './fault-queue.js';
@@ -78,15 +79,20 @@ export class DeviceContext {
   readonly #scratch = new Uint8Array(4);
   #closed = false;
 
+  readonly #shared: DeviceShared;
+
   constructor(
-    readonly device: DeviceShared,
+    /** The device this client was opened on. */
+    readonly device: Device,
+    shared: DeviceShared,
     /** The process address space this context mirrors (undefined: none, no CPU check). */
     readonly mm: Mm | undefined,
   ) {
+    this.#shared = shared;
     this.clientId = String(++lastClientId);
-    this.#tlb = new DeviceTlb(device.tlbEntries);
-    this.#checker = new StaleChecker(device.memory, mm);
-    this.#path = new DmaPath(this, this.#pt, this.#tlb, this.#checker);
+    this.#tlb = new DeviceTlb(shared.tlbEntries);
+    this.#checker = new StaleChecker(shared.memory, mm);
+    this.#path = new DmaPath(this, shared, this.#pt, this.#tlb, this.#checker);
   }
 
   /** Number of valid entries in the device page table. */
@@ -124,7 +130,7 @@ export class DeviceContext {
     const fn = 'DeviceContext.map';
     this.assertOpen(fn);
     checkPageAddr(fn, 'va', va);
-    if (typeof pfn !== 'number' || !this.device.memory.validPfn(pfn))
+    if (typeof pfn !== 'number' || !this.#shared.memory.validPfn(pfn))
       throw invalid(fn, 'pfn', 'a pfn of this memory', pfn);
     checkInt(fn, 'perms', perms, 1, DEVICE_PTE_PERMS);
     if (!(perms & DEVICE_PTE_READ))
@@ -159,14 +165,14 @@ export class DeviceContext {
     const fn = 'DeviceContext.flushTlb';
     const endVpn = this.#checkRange(fn, start, end);
     this.#tlb.flushRange(start / PAGE_SIZE, endVpn);
-    trace('device', 'tlb-flush', { device: this.device.name, client: this.clientId, start, end });
+    trace('device', 'tlb-flush', { device: this.#shared.name, client: this.clientId, start, end });
   }
 
   /** Flushes the whole TLB of this client. Same contract as flushTlb(). */
   flushTlbAll(): void {
     this.assertOpen('DeviceContext.flushTlbAll');
     this.#tlb.flushAll();
-    trace('device', 'tlb-flush', { device: this.device.name, client: this.clientId });
+    trace('device', 'tlb-flush', { device: this.#shared.name, client: this.clientId });
   }
 
   /**
@@ -242,7 +248,7 @@ export class DeviceContext {
     checkInt(fn, 'addend', addend, 0, 0xffffffff);
     const pfn = await this.#path.translateOrFault(Math.floor(va / PAGE_SIZE), DEVICE_PTE_PERMS);
     const off = va % PAGE_SIZE;
-    const mem = this.device.memory;
+    const mem = this.#shared.memory;
     mem.readPage(pfn, off, this.#scratch, 0, 4);
     const view = new DataView(this.#scratch.buffer);
     const old = view.getUint32(0, true);
@@ -262,9 +268,9 @@ export class DeviceContext {
     const fn = 'DeviceContext.createQueue';
     this.assertOpen(fn);
     checkName(fn, 'engine', engine);
-    const e = this.device.scheduler.engineIndex(engine);
+    const e = this.#shared.scheduler.engineIndex(engine);
     if (e < 0) throw invalid(fn, 'engine', 'an engine of this device', engine);
-    return new CommandQueue(this, engine, this.device.scheduler, e, (ops) =>
+    return new CommandQueue(this, engine, this.#shared.scheduler, e, (ops) =>
       this.#path.runOps(ops),
     );
   }
@@ -275,9 +281,9 @@ export class DeviceContext {
    * @throws KernelError EINVAL on an unknown engine.
    */
   busyNs(engine: string): number {
-    const e = this.device.scheduler.engineIndex(engine);
+    const e = this.#shared.scheduler.engineIndex(engine);
     if (e < 0) throw invalid('DeviceContext.busyNs', 'engine', 'an engine of this device', engine);
-    return this.device.scheduler.busyNs(this, e);
+    return this.#shared.scheduler.busyNs(this, e);
   }
 
   /**
@@ -294,7 +300,7 @@ export class DeviceContext {
     this.#tlb.forEach((vpn, e) => {
       tlb.push([vpn, e]);
     });
-    const where = `${this.device.name} client ${this.clientId}`;
+    const where = `${this.#shared.name} client ${this.clientId}`;
     return [
       ...this.#checker.audit(`${where} page table`, pt),
       ...this.#checker.audit(`${where} TLB`, tlb),
@@ -314,7 +320,7 @@ export class DeviceContext {
    */
   async close(): Promise<void> {
     this.assertOpen('DeviceContext.close');
-    await this.device.scheduler.runUntil(this.device.scheduler.lastEnd(this));
+    await this.#shared.scheduler.runUntil(this.#shared.scheduler.lastEnd(this));
     this.#closed = true;
     this.#pt.clear(0, Number.MAX_SAFE_INTEGER, this.#onClear);
     this.#tlb.flushAll();
@@ -323,7 +329,7 @@ export class DeviceContext {
   readonly #onClear = (_vpn: number, entry: number): void => this.#account(entryPfn(entry), -1);
 
   #account(pfn: number, delta: number): void {
-    if (this.device.memory.flags[pfn]! & PG_ZONE_DEVICE) this.#devicePages += delta;
+    if (this.#shared.memory.flags[pfn]! & PG_ZONE_DEVICE) this.#devicePages += delta;
     else this.#systemPages += delta;
   }
 

@@ -41,7 +41,7 @@ const DEFAULT_ENGINES = { gfx: 1, compute: 1, copy: 1 };
  * const ctx = device.open(mm);
  * const bytes = await ctx.dmaRead(addr, 4096);
  */
-export class Device implements DeviceShared {
+export class Device {
   readonly name: string;
   readonly pdev: string | undefined;
   readonly staleCheck: StaleCheckMode;
@@ -49,8 +49,10 @@ export class Device implements DeviceShared {
   readonly tlbEntries: number;
   /** Every stale access found (also thrown in 'throw' mode). */
   readonly violations: StaleAccess[] = [];
-  readonly scheduler: Scheduler;
-  readonly faults: FaultQueue;
+  readonly #scheduler: Scheduler;
+  readonly #faults: FaultQueue;
+  /** What the clients share with the device (internal). */
+  readonly #shared: DeviceShared;
   readonly #clients = new Set<DeviceContext>();
 
   /**
@@ -76,18 +78,28 @@ export class Device implements DeviceShared {
       1 << 20,
     );
     this.tlbEntries = checkTlb(opts.tlbEntries ?? 64);
-    this.scheduler = new Scheduler(this.name, checkEngines(opts.engines ?? DEFAULT_ENGINES));
-    this.faults = new FaultQueue(this.name);
+    this.#scheduler = new Scheduler(this.name, checkEngines(opts.engines ?? DEFAULT_ENGINES));
+    this.#faults = new FaultQueue(this.name);
+    this.#shared = {
+      name: this.name,
+      memory,
+      scheduler: this.#scheduler,
+      faults: this.#faults,
+      staleCheck: this.staleCheck,
+      maxFaultRetries: this.maxFaultRetries,
+      tlbEntries: this.tlbEntries,
+      violations: this.violations,
+    };
   }
 
   /** The device's virtual time in ns. */
   get now(): number {
-    return this.scheduler.now;
+    return this.#scheduler.now;
   }
 
   /** Engine class names with their instance counts. */
   get engines(): ReadonlyArray<{ name: string; capacity: number }> {
-    return this.scheduler.engines.map((e) => ({ name: e.name, capacity: e.capacity }));
+    return this.#scheduler.engines.map((e) => ({ name: e.name, capacity: e.capacity }));
   }
 
   /** Open clients (a client closed with its own close() leaves the set here). */
@@ -104,12 +116,12 @@ export class Device implements DeviceShared {
   setFaultHandler(handler: DeviceFaultHandler | undefined): void {
     if (handler !== undefined && typeof handler !== 'function')
       throw invalid('Device.setFaultHandler', 'handler', 'a function or undefined', handler);
-    this.faults.handler = handler;
+    this.#faults.handler = handler;
   }
 
   /** Faults delivered to the handler so far (duplicates coalesced). */
   get faultsDelivered(): number {
-    return this.faults.delivered;
+    return this.#faults.delivered;
   }
 
   /**
@@ -125,7 +137,7 @@ export class Device implements DeviceShared {
     if (mm !== undefined && mm.memory !== this.memory)
       throw invalid(fn, 'mm', "an Mm of the device's memory", mm);
     if (typeof opts !== 'object' || opts === null) throw invalid(fn, 'opts', 'an object', opts);
-    const ctx = new DeviceContext(this, mm);
+    const ctx = new DeviceContext(this, this.#shared, mm);
     if (opts.clientName !== undefined)
       ctx.clientName = checkName(fn, 'opts.clientName', opts.clientName);
     this.#clients.add(ctx);
@@ -150,13 +162,13 @@ export class Device implements DeviceShared {
    */
   runUntil(t: number): Promise<void> {
     checkInt('Device.runUntil', 't', t, 0, Number.MAX_SAFE_INTEGER);
-    return this.scheduler.runUntil(t);
+    return this.#scheduler.runUntil(t);
   }
 
   /** Lets the device run for `ns` more ns. Same contract as runUntil(). */
   advance(ns: number): Promise<void> {
     checkInt('Device.advance', 'ns', ns, 0, Number.MAX_SAFE_INTEGER);
-    return this.scheduler.runUntil(this.scheduler.now + ns);
+    return this.#scheduler.runUntil(this.#scheduler.now + ns);
   }
 
   /**
@@ -164,8 +176,8 @@ export class Device implements DeviceShared {
    * fault handler, say). **Context**: may sleep.
    */
   async idle(): Promise<void> {
-    do await this.scheduler.runUntil(this.scheduler.horizon);
-    while (this.scheduler.pending > 0);
+    do await this.#scheduler.runUntil(this.#scheduler.horizon);
+    while (this.#scheduler.pending > 0);
   }
 
   /**
@@ -198,7 +210,7 @@ export class Device implements DeviceShared {
   fdinfo(ctx: DeviceContext): DrmFdinfo {
     if (!(ctx instanceof DeviceContext) || ctx.device !== this)
       throw invalid('Device.fdinfo', 'ctx', 'a client of this device', ctx);
-    return clientFdinfo(ctx, this.name, this.pdev, this.scheduler);
+    return clientFdinfo(ctx, this.name, this.pdev, this.engines);
   }
 
   /** The text of /proc/<pid>/fdinfo/<fd> for `ctx` (the drm-* lines). Same contract as fdinfo(). */

@@ -11,7 +11,7 @@ import { PAGE_SIZE } from '@hmmkit/mm';
 import { KernelError, trace } from '@hmmkit/runtime';
 import type { DmaOp } from './command-queue.js';
 import { DEVICE_PTE_READ, DEVICE_PTE_WRITE, type DeviceAccess } from './constants.js';
-import type { DeviceContext } from './context.js';
+import type { DeviceContext, DeviceShared } from './context.js';
 import { type DevicePageTable, entryPerms, entryPfn } from './device-page-table.js';
 import { type StaleChecker, StaleTranslationError } from './stale-check.js';
 import type { DeviceTlb } from './tlb.js';
@@ -32,6 +32,7 @@ const ACCESS_NAMES: DeviceAccess[] = [
 export class DmaPath {
   constructor(
     readonly ctx: DeviceContext,
+    readonly device: DeviceShared,
     readonly pt: DevicePageTable,
     readonly tlb: DeviceTlb,
     readonly checker: StaleChecker,
@@ -45,7 +46,7 @@ export class DmaPath {
     length: number,
     need: number,
   ): Promise<void> {
-    const mem = this.ctx.device.memory;
+    const mem = this.device.memory;
     const write = (need & DEVICE_PTE_WRITE) !== 0;
     let done = 0;
     let continued = false;
@@ -104,25 +105,25 @@ export class DmaPath {
         this.#check(vpn, pfn, need, false);
         return pfn;
       }
-      if (tries === this.ctx.device.maxFaultRetries)
+      if (tries === this.device.maxFaultRetries)
         throw new KernelError(
           'EFAULT',
-          `${this.ctx.device.name}: ${access} fault at 0x${(vpn * PAGE_SIZE).toString(16)} not resolved after ${tries} retries`,
+          `${this.device.name}: ${access} fault at 0x${(vpn * PAGE_SIZE).toString(16)} not resolved after ${tries} retries`,
         );
       this.ctx.faults++;
-      await this.ctx.device.faults.raise(this.ctx, vpn * PAGE_SIZE, access);
-      this.ctx.assertOpen(`${this.ctx.device.name} DMA`);
+      await this.device.faults.raise(this.ctx, vpn * PAGE_SIZE, access);
+      this.ctx.assertOpen(`${this.device.name} DMA`);
     }
   }
 
   /** Runs the stale check; `continued`: no await since the previous page's check. */
   #check(vpn: number, pfn: number, need: number, continued: boolean): void {
-    if (this.ctx.device.staleCheck === 'off') return;
+    if (this.device.staleCheck === 'off') return;
     const va = vpn * PAGE_SIZE;
     const reason = this.checker.check(va, pfn, (need & DEVICE_PTE_WRITE) !== 0, continued);
     if (reason === undefined) return;
     const a = {
-      device: this.ctx.device.name,
+      device: this.device.name,
       clientId: this.ctx.clientId,
       va,
       pfn,
@@ -130,8 +131,8 @@ export class DmaPath {
       reason,
       cpu: this.checker.cpuView(va),
     };
-    this.ctx.device.violations.push(a);
+    this.device.violations.push(a);
     trace('device', 'stale-access', { ...a });
-    if (this.ctx.device.staleCheck === 'throw') throw new StaleTranslationError(a);
+    if (this.device.staleCheck === 'throw') throw new StaleTranslationError(a);
   }
 }

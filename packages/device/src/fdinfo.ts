@@ -7,19 +7,18 @@
  */
 import type { DrmFdinfo } from '@hmmkit/fdinfo';
 import type { DeviceContext } from './context.js';
-import type { Scheduler } from './scheduler.js';
 
 /** Builds the DrmFdinfo of `ctx`. Mirrors drm_show_fdinfo() + the driver's show_fdinfo. */
 export function clientFdinfo(
   ctx: DeviceContext,
   driver: string,
   pdev: string | undefined,
-  scheduler: Scheduler,
+  engines: ReadonlyArray<{ name: string; capacity: number }>,
 ): DrmFdinfo {
   const info: DrmFdinfo = { driver, clientId: ctx.clientId, engines: {}, memory: {}, other: {} };
   if (pdev !== undefined) info.pdev = pdev;
   if (ctx.clientName !== undefined) info.clientName = ctx.clientName;
-  for (const e of scheduler.engines) {
+  for (const e of engines) {
     const busyNs = BigInt(ctx.busyNs(e.name));
     info.engines[e.name] = e.capacity > 1 ? { busyNs, capacity: e.capacity } : { busyNs };
   }

@@ -11,15 +11,24 @@ export class DmaFence {
   #signaled = false;
   #error: KernelError | undefined;
 
+  readonly #scheduler: Scheduler;
+
   constructor(
-    readonly scheduler: Scheduler,
+    scheduler: Scheduler,
     /** The fence context (one per command queue, dma_fence_context_alloc()). */
     readonly context: number,
     /** Sequence number within the context, from 1. */
     readonly seqno: number,
     /** Virtual time (ns) at which the job completes and the fence signals. */
     readonly point: number,
-  ) {}
+  ) {
+    this.#scheduler = scheduler;
+  }
+
+  /** Whether this fence belongs to the device of `scheduler`. */
+  isOf(scheduler: Scheduler): boolean {
+    return this.#scheduler === scheduler;
+  }
 
   /** Whether the fence has signaled. Mirrors dma_fence_is_signaled(). */
   get signaled(): boolean {
@@ -42,7 +51,7 @@ export class DmaFence {
    * await fence.wait();
    */
   async wait(): Promise<void> {
-    if (!this.#signaled) await this.scheduler.runUntil(this.point);
+    if (!this.#signaled) await this.#scheduler.runUntil(this.point);
   }
 
   /** Signals (once), with `error` if the job failed. Called by the scheduler. */
