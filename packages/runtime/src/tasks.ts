@@ -76,6 +76,7 @@ export function resetRuntime(opts: ResetOptions = {}): void {
   const lockdep = opts.lockdep ?? true;
   if (typeof lockdep !== 'boolean')
     throw invalid('resetRuntime', 'opts.lockdep', 'must be a boolean', lockdep);
-  installRuntime(new Runtime(undefined, lockdep));
+  // The old runtime stops dispatching: its parked tasks are never resumed.
+  installRuntime(new Runtime(undefined, lockdep)).ended = true;
   if (sink) emit(0, 'task', 'reset');
 }

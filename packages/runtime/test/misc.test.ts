@@ -177,3 +177,20 @@ describe('violations', () => {
     expect(v.name).toBe('RuntimeViolation');
   });
 });
+
+describe('teardown', () => {
+  it('tasks of a runtime that was reset never run again', async () => {
+    const log: string[] = [];
+    spawn('orphan', () => {
+      log.push('ran');
+    });
+    // Park main without awaiting: the old runtime now has a switch queued.
+    void schedulePoint();
+    resetRuntime();
+    const t = spawn('fresh', () => {
+      log.push('fresh');
+    });
+    await t.join();
+    expect(log).toEqual(['fresh']);
+  });
+});
