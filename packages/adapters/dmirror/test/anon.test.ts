@@ -1,11 +1,11 @@
-import { MADV_HUGEPAGE, PhysicalMemory, PMD_SIZE, PROT_NONE, PROT_READ } from '@hmmkit/mm';
-import { describe, expect, it } from 'vitest';
 import {
   HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL,
   HMM_DMIRROR_PROT_PMD,
   HMM_DMIRROR_PROT_WRITE,
   KernelError,
 } from '@hmmkit/adapter-dmirror';
+import { MADV_HUGEPAGE, PhysicalMemory, PMD_SIZE, PROT_NONE, PROT_READ } from '@hmmkit/mm';
+import { describe, expect, it } from 'vitest';
 import { ANON, checkAll, expectBytes, intAt, ints, PAGE_SIZE, RW, system } from './helpers.js';
 
 describe('anonymous memory through READ and WRITE', () => {

@@ -1,6 +1,6 @@
+import { type Dmirror, DmirrorDevice, KernelError } from '@hmmkit/adapter-dmirror';
 import { MAP_ANONYMOUS, MAP_PRIVATE, Mm, PhysicalMemory } from '@hmmkit/mm';
 import { describe, expect, it } from 'vitest';
-import { type Dmirror, DmirrorDevice, KernelError } from '@hmmkit/adapter-dmirror';
 import { ANON, PAGE_SIZE, RW, system } from './helpers.js';
 
 type Ioctl = (fd: Dmirror, addr: number, npages: number) => Promise<unknown>;

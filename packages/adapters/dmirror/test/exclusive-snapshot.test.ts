@@ -1,5 +1,3 @@
-import { PROT_NONE, PROT_READ } from '@hmmkit/mm';
-import { describe, expect, it } from 'vitest';
 import {
   HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL,
   HMM_DMIRROR_PROT_ERROR,
@@ -8,6 +6,8 @@ import {
   HMM_DMIRROR_PROT_WRITE,
   HMM_DMIRROR_PROT_ZERO,
 } from '@hmmkit/adapter-dmirror';
+import { PROT_NONE, PROT_READ } from '@hmmkit/mm';
+import { describe, expect, it } from 'vitest';
 import {
   ANON,
   checkAll,

@@ -1,6 +1,6 @@
+import { HMM_DMIRROR_PROT_READ, HMM_DMIRROR_PROT_WRITE } from '@hmmkit/adapter-dmirror';
 import { MAP_SHARED, PROT_READ } from '@hmmkit/mm';
 import { describe, expect, it } from 'vitest';
-import { HMM_DMIRROR_PROT_READ, HMM_DMIRROR_PROT_WRITE } from '@hmmkit/adapter-dmirror';
 import {
   ANON,
   checkAll,

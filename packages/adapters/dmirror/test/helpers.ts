@@ -1,3 +1,4 @@
+import { type Dmirror, DmirrorDevice } from '@hmmkit/adapter-dmirror';
 import {
   assertInvariants,
   MAP_ANONYMOUS,
@@ -11,7 +12,6 @@ import {
 } from '@hmmkit/mm';
 import { resetRuntime } from '@hmmkit/runtime';
 import { expect } from 'vitest';
-import { type Dmirror, DmirrorDevice } from '@hmmkit/adapter-dmirror';
 
 export const RW = PROT_READ | PROT_WRITE;
 export const ANON = MAP_PRIVATE | MAP_ANONYMOUS;

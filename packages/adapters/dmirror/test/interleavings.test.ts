@@ -1,7 +1,8 @@
-import { assertInvariants, MAP_ANONYMOUS, MAP_PRIVATE, Mm, PhysicalMemory } from '@hmmkit/mm';
-import { exploreOrThrow, isKernelError, spawn } from '@hmmkit/runtime';
-import { describe, expect, it } from 'vitest';
 import { DmirrorDevice } from '@hmmkit/adapter-dmirror';
+import { StaleTranslationError } from '@hmmkit/device';
+import { assertInvariants, MAP_ANONYMOUS, MAP_PRIVATE, Mm, PhysicalMemory } from '@hmmkit/mm';
+import { explore, exploreOrThrow, isKernelError, replay, spawn } from '@hmmkit/runtime';
+import { describe, expect, it } from 'vitest';
 import { ints, PAGE_SIZE, RW } from './helpers.js';
 
 const DFS = { policy: 'dfs', preemptionBound: 2, runs: 400 } as const;
@@ -122,5 +123,29 @@ describe('interleavings under the explorer', () => {
     }, DFS);
     expect(res.runs).toBeGreaterThan(5);
     expect(res.exhausted).toBe(true);
+  });
+});
+
+describe("test_hmm's own-migration window, found by the explorer", () => {
+  it('a device write racing its own file migration can land in the old page: the checker reports it', async () => {
+    const scenario = async () => {
+      const { memory, mm, dev, fd, addr } = await world();
+      await fd.write(addr, ints(1, 1)); // a writable entry for page 0
+      // dmirror_interval_invalidate() skips MIGRATE events it caused, so between
+      // migrate_vma_setup() and dmirror_migrate_finalize_and_map() the entry still points at
+      // the source page, which the CPU has replaced by a migration entry.
+      const mig = spawn('migrate', () => errnoOf(() => fd.migrateToDevice(addr, 1), ['ENOENT']));
+      const w = spawn('device', () => fd.write(addr, ints(1, 2)));
+      await mig.join();
+      await w.join();
+      await teardown(memory, dev, mm, fd);
+    };
+    const res = await explore(scenario, DFS);
+    const failure = res.failure;
+    if (failure === undefined) throw new Error('the explorer found no stale access');
+    expect(failure.error).toBeInstanceOf(StaleTranslationError);
+    expect((failure.error as StaleTranslationError).access.cpu.kind).toBe('migration');
+    // the schedule replays to the same report
+    await expect(replay(failure.schedule, scenario)).rejects.toBeInstanceOf(StaleTranslationError);
   });
 });

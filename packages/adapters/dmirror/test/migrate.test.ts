@@ -1,5 +1,3 @@
-import { MAP_ANONYMOUS, MAP_SHARED, PROT_NONE, PROT_READ } from '@hmmkit/mm';
-import { describe, expect, it } from 'vitest';
 import {
   HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL,
   HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE,
@@ -7,6 +5,8 @@ import {
   HMM_DMIRROR_PROT_NONE,
   HMM_DMIRROR_PROT_WRITE,
 } from '@hmmkit/adapter-dmirror';
+import { MAP_ANONYMOUS, MAP_SHARED, PROT_NONE, PROT_READ } from '@hmmkit/mm';
+import { describe, expect, it } from 'vitest';
 import { ANON, checkAll, expectBytes, ints, PAGE_SIZE, RW, system } from './helpers.js';
 
 const LOCAL_W = HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL | HMM_DMIRROR_PROT_WRITE;
