@@ -15,10 +15,3 @@ export const DEVICE_PTE_PERMS = DEVICE_PTE_READ | DEVICE_PTE_WRITE | DEVICE_PTE_
 
 /** What a device access needs: a read, a write, or an atomic read-modify-write. */
 export type DeviceAccess = 'read' | 'write' | 'atomic';
-
-/** Permission bits an access of `kind` needs (a GPU MMU's fault-type check). */
-export function accessPerms(kind: DeviceAccess): number {
-  if (kind === 'read') return DEVICE_PTE_READ;
-  if (kind === 'write') return DEVICE_PTE_READ | DEVICE_PTE_WRITE;
-  return DEVICE_PTE_READ | DEVICE_PTE_WRITE | DEVICE_PTE_ATOMIC;
-}

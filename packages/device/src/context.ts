@@ -63,8 +63,7 @@ let lastClientId = 0;
 export class DeviceContext {
   /** drm-client-id: from one counter shared by every device, never reused (drm_file_alloc). */
   readonly clientId: string;
-  /** drm-client-name (DRM_IOCTL_SET_CLIENT_NAME), if set. */
-  clientName: string | undefined;
+  #clientName: string | undefined;
   /** The device page table; programmed through map()/unmap() only. */
   readonly #pt = new DevicePageTable();
   /** The device TLB of this address space (one ASID / VMID / PASID). */
@@ -93,6 +92,22 @@ export class DeviceContext {
     this.#tlb = new DeviceTlb(shared.tlbEntries);
     this.#checker = new StaleChecker(shared.memory, mm);
     this.#path = new DmaPath(this, shared, this.#pt, this.#tlb, this.#checker);
+  }
+
+  /** drm-client-name, if set. */
+  get clientName(): string | undefined {
+    return this.#clientName;
+  }
+
+  /**
+   * Sets (or with undefined, clears) drm-client-name. Mirrors DRM_IOCTL_SET_CLIENT_NAME.
+   * @throws KernelError EINVAL on a name with whitespace or ':' (the kernel refuses
+   * non-printable and space characters too).
+   */
+  setClientName(name: string | undefined): void {
+    this.assertOpen('DeviceContext.setClientName');
+    this.#clientName =
+      name === undefined ? undefined : checkName('DeviceContext.setClientName', 'name', name);
   }
 
   /** Number of valid entries in the device page table. */

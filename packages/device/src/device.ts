@@ -139,7 +139,7 @@ export class Device {
     if (typeof opts !== 'object' || opts === null) throw invalid(fn, 'opts', 'an object', opts);
     const ctx = new DeviceContext(this, this.#shared, mm);
     if (opts.clientName !== undefined)
-      ctx.clientName = checkName(fn, 'opts.clientName', opts.clientName);
+      ctx.setClientName(checkName(fn, 'opts.clientName', opts.clientName));
     this.#clients.add(ctx);
     return ctx;
   }

@@ -2,7 +2,6 @@ export { KernelError } from '@hmmkit/runtime';
 export type { DeviceJob, DmaOp } from './command-queue.js';
 export { CommandQueue } from './command-queue.js';
 export {
-  accessPerms,
   DEVICE_PTE_ATOMIC,
   DEVICE_PTE_PERMS,
   DEVICE_PTE_READ,

@@ -69,6 +69,7 @@ describe('bad input', () => {
     throwsEinval(() => ctx.map(4096, 1e9, 1), /pfn must be a pfn of this memory, got 1000000000/);
     throwsEinval(() => ctx.map(4096, 1, 8), /perms must be an integer in \[1, 7\], got 8/);
     throwsEinval(() => ctx.map(4096, 1, 2), /perms must be a mask with DEVICE_PTE_READ, got 2/);
+    throwsEinval(() => ctx.setClientName('a:b'), /name must be a non-empty string without/);
     throwsEinval(() => ctx.busyNs('video'), /engine must be an engine of this device, got "video"/);
     throwsEinval(() => ctx.unmap(0, 1.5), /end must be an integer/);
     throwsEinval(() => ctx.unmap(8192, 4096), /end must be >= start \(8192\), got 4096/);

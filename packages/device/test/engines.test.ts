@@ -154,6 +154,8 @@ describe('fences and engines in virtual time', () => {
     expect(text).toContain('drm-engine-capacity-compute:\t4\n');
     expect(text).toContain('drm-resident-system:\t4 KiB\n');
     expect(parseFdinfo(text)).toEqual(device.fdinfo(ctx));
+    ctx.setClientName(undefined);
+    expect(device.showFdinfo(ctx)).not.toContain('drm-client-name');
   });
 
   it('client ids are unique across devices and never reused', async () => {
