@@ -17,8 +17,10 @@ import {
   type Mm,
   migratePage,
   PROT_READ,
-  PTE_PRESENT,
   PTE_WRITE,
+  PteKind,
+  pteKind,
+  SWP_WRITE,
 } from '@hmmkit/mm';
 import type { MmuIntervalNotifier } from '@hmmkit/mmu-notifier';
 import { explore, isKernelError, Mutex, replay, schedulePoint, spawn } from '@hmmkit/runtime';
@@ -28,6 +30,8 @@ import { TinyDevice } from './tiny-device.js';
 
 const DFS2 = { policy: 'dfs', preemptionBound: 2 } as const;
 const NPAGES = 2;
+/** The mirror's devPrivateOwner, also the owner of the racing device's memory. */
+const DEVICE_OWNER = 'device';
 
 /** A device page table mirroring the CPU, invalidated under the driver lock. */
 class Mirror {
@@ -72,7 +76,11 @@ class Mirror {
     const slot = this.mm.pt.pteSlot(addr, false);
     const bits = slot < 0 ? 0 : this.mm.pt.bits[slot]!;
     const pfn = slot < 0 ? -1 : this.mm.pt.pfn[slot]!;
-    if (!(bits & PTE_PRESENT) || pfn !== e.pfn || (e.write && !(bits & PTE_WRITE)))
+    const kind = pteKind(bits);
+    // Device-private pages of the mirror's own owner are reported and may be programmed.
+    const mapped = kind === PteKind.PRESENT || kind === PteKind.DEVICE_PRIVATE;
+    const writable = kind === PteKind.PRESENT ? bits & PTE_WRITE : bits & SWP_WRITE;
+    if (!mapped || pfn !== e.pfn || (e.write && !writable))
       throw new Error(`stale device mapping at ${addr}: device pfn ${e.pfn}, CPU pfn ${pfn}`);
   }
 }
@@ -94,6 +102,7 @@ function scenario(
     await m.register(addr);
     const range = rangeOf(m.sub, addr, addr + NPAGES * PAGE, {
       defaultFlags: HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+      owner: DEVICE_OWNER,
     });
     const dev = spawn('driver', () =>
       driver(m, range).catch((e) => (expected(e) ? 0 : Promise.reject(e))),
@@ -134,6 +143,8 @@ const racers: Record<string, (mm: Mm, addr: number) => Promise<unknown>> = {
   mprotect: (mm, addr) => mm.mprotect(addr, NPAGES * PAGE, PROT_READ),
   fork: (mm) => mm.fork(),
   migration: async (mm, addr) => migratePage(mm.memory, mm.pt.pfn[mm.pt.pteSlot(addr, false)]!),
+  'migration to device memory': (mm, addr) =>
+    new TinyDevice(mm.memory, NPAGES, 'private', DEVICE_OWNER).migrateToDevice(mm, addr, NPAGES),
 };
 
 describe('the driver loop racing the CPU side never programs a stale pfn (DFS, preemption bound 2)', () => {

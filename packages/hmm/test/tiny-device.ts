@@ -24,7 +24,6 @@ import { type Mm, type PhysicalMemory, VM_FAULT_SIGBUS, type VmFault } from '@hm
 const PAGE = 4096;
 
 export class TinyDevice {
-  readonly owner = { name: 'tiny-device' };
   readonly free: number[] = [];
   /** CPU faults served by migrateToRam. */
   faults = 0;
@@ -36,10 +35,11 @@ export class TinyDevice {
     readonly memory: PhysicalMemory,
     readonly nrPages: number,
     readonly type: 'private' | 'coherent' = 'private',
+    readonly owner: unknown = { name: 'tiny-device' },
   ) {
     const pgmap = memory.registerDevicePages({
       nrPages,
-      owner: this.owner,
+      owner,
       type,
       ops: {
         migrateToRam: (vmf) => this.migrateToRam(vmf),
