@@ -1,5 +1,5 @@
 import { HMM_DMIRROR_PROT_READ, HMM_DMIRROR_PROT_WRITE } from '@hmmkit/adapter-dmirror';
-import { MAP_SHARED, PROT_READ } from '@hmmkit/mm';
+import { FOLL_LONGTERM, FOLL_WRITE, MAP_SHARED, PROT_READ } from '@hmmkit/mm';
 import { describe, expect, it } from 'vitest';
 import {
   ANON,
@@ -139,6 +139,39 @@ describe('file mappings', () => {
     expect((await fd.snapshot(addr, 1))[0]).toBe(HMM_DMIRROR_PROT_WRITE);
     await fd.write(addr, ints(1, 3));
     expectBytes(await mm.read(addr, PAGE_SIZE), ints(1, 3));
+    checkAll(memory, devices);
+  });
+});
+
+describe('device pages and the rest of mm', () => {
+  it('the parent writing COW-shared device pages gets system copies (hmm_cow_in_device)', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const addr = await mm.mmap(4 * PAGE_SIZE, RW, ANON);
+    await mm.write(addr, ints(4));
+    await fd.migrateToDevice(addr, 4);
+    const child = await mm.fork();
+    await mm.write(addr, ints(4, 1));
+    expect([...new Set(await fd.snapshot(addr, 4))]).toEqual([HMM_DMIRROR_PROT_WRITE]);
+    expectBytes(await child.read(addr, 4 * PAGE_SIZE), ints(4));
+    await child.exit();
+    checkAll(memory, devices);
+  });
+
+  it('GUP and a FOLL_LONGTERM pin bring device-private pages back to system memory (hmm_gup_test)', async () => {
+    const { memory, mm, devices, fd } = await system();
+    const addr = await mm.mmap(2 * PAGE_SIZE, RW, ANON);
+    await mm.write(addr, ints(2));
+    await fd.migrateToDevice(addr, 2);
+    const refs = [
+      ...(await mm.getUserPages(addr, 1, FOLL_WRITE)),
+      ...(await mm.pinUserPages(addr + PAGE_SIZE, 1, FOLL_WRITE | FOLL_LONGTERM)),
+    ];
+    expect([...(await fd.snapshot(addr, 2))]).toEqual([
+      HMM_DMIRROR_PROT_WRITE,
+      HMM_DMIRROR_PROT_WRITE,
+    ]);
+    for (const r of refs) r.release();
+    expectBytes(await mm.read(addr, 2 * PAGE_SIZE), ints(2));
     checkAll(memory, devices);
   });
 });
