@@ -18,10 +18,11 @@
  *     busy, so on nohz_full systems a change can be seen one pass late);
  *   - otherwise, `/proc/<pid>/stat` must show a state other than R.
  * Trusted only for single-threaded processes (schedstat covers the leader only;
- * io_uring workers count as threads): stat num_threads == 1 on a quick pass; on a
- * quiet pass `/proc/<pid>/task` nlink == 3, counted only when the token changed — a
- * process that was single-threaded and whose only thread did not run cannot have
- * gained a thread; and never when schedstat reads "0 0 0" (kernel
+ * io_uring workers count as threads): `/proc/<pid>/task` nlink == 3, counted after
+ * the schedstat read (a thread created later makes the leader run and moves the token).
+ * On a quiet pass it is counted only when the token changed: a process that was
+ * single-threaded and whose only thread did not run cannot have gained a thread.
+ * Never trusted when schedstat reads "0 0 0" (kernel
  * without CONFIG_SCHED_INFO). A pid reused by a new process would need the same
  * runtime to the nanosecond, the same run_delay and the same pcount.
  * Not detected: another process sharing the fd table (clone(CLONE_FILES) without
@@ -65,14 +66,13 @@ export function procfsValidator(fs: ProcFs): PidValidator {
     return sched === '' || sched.startsWith('0 ') ? undefined : sched; // no CONFIG_SCHED_INFO
   };
   return (pidDir, pass, prev) => {
-    if (!pass.quiet) {
-      if (!singleAndNotRunning(buf, fs.readInto(`${pidDir}/stat`, buf))) return undefined;
-      return readSched(pidDir);
+    if (!pass.quiet && !singleAndNotRunning(buf, fs.readInto(`${pidDir}/stat`, buf))) {
+      return undefined;
     }
     const sched = readSched(pidDir);
-    // A defined previous token was single-threaded; only that thread could have added
-    // one, and it did not run: no need to count threads again.
-    if (sched === undefined || sched === prev) return sched;
+    // A defined previous token was single-threaded after its schedstat read; only that
+    // thread could have added one, and it did not run: no need to count threads again.
+    if (sched === undefined || (pass.quiet && sched === prev)) return sched;
     // Counted after the schedstat read: a thread added later makes the leader run.
     return fs.statDir(`${pidDir}/task`).nlink === 3n ? sched : undefined;
   };

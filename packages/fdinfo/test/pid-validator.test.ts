@@ -44,6 +44,14 @@ describe('procfs validator', () => {
     expect(v('/p/42', { wallNs: 0n, quiet: true }, undefined)).toBeUndefined();
   });
 
+  it('on a quick pass also counts threads after the schedstat read', () => {
+    const reads: string[] = [];
+    const files = { '/p/42/stat': stat('S', 1), '/p/42/schedstat': '1000 20 3\n' };
+    const v = procfsValidator(fakeProc(4n, files, reads)); // a thread appeared after stat
+    expect(v('/p/42', { wallNs: 0n, quiet: false }, '1000 20 3')).toBeUndefined();
+    expect(reads).toEqual(['/p/42/stat', '/p/42/schedstat', 'statDir /p/42/task']);
+  });
+
   it('on a quick pass needs stat: state not R and one thread', () => {
     const files = { '/p/42/stat': stat('S', 1), '/p/42/schedstat': '1000 20 3\n' };
     const v = procfsValidator(fakeProc(3n, files, []));

@@ -331,8 +331,9 @@ describe('discovery cache', () => {
         if (text === undefined) throw Object.assign(new Error('x'), { code: 'ENOENT' });
         return buf.write(text);
       },
-      statDir: () => {
-        throw new Error('not used on a quick pass');
+      statDir: (path) => {
+        expect(path).toBe('/p/42/task');
+        return { ino: 1n, mtimeNs: 0n, ctimeNs: 0n, size: 0n, nlink: 3n };
       },
       isProcfs: () => true,
     };
