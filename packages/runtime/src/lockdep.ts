@@ -59,13 +59,15 @@ function edges(c: LockClass): Map<LockClass, string> {
 /**
  * lock_acquire(): checks recursion and order, then pushes the lock on the current
  * task's held stack. A trylock records no dependency (it cannot deadlock) but is
- * pushed, so locks taken under it are ordered after it.
+ * pushed, so locks taken under it are ordered after it. `entry` lets a lock that only
+ * one task can hold at a time reuse its own held-stack record instead of allocating.
  */
 export function lockdepAcquire(
   cls: LockClass,
   instance: object,
   read: number,
   trylock: boolean,
+  entry?: HeldLock,
 ): void {
   const t = rt.current;
   const held = t.held;
@@ -75,7 +77,13 @@ export function lockdepAcquire(
       for (let i = 0; i < held.length; i++) addDependency(t, held[i]!.cls, cls);
     }
   }
-  held.push({ cls, instance, read });
+  if (entry === undefined) {
+    held.push({ cls, instance, read });
+  } else {
+    entry.cls = cls;
+    entry.read = read;
+    held.push(entry);
+  }
   if (sink) emit(t.id, 'lock', cls.name, { op: 'acquire', read });
 }
 

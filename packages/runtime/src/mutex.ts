@@ -1,6 +1,6 @@
 import { EXCLUSIVE, type LockClass, lockClass, lockdepAcquire, lockdepRelease } from './lockdep.js';
 import { RESOLVED, rt } from './runtime.js';
-import type { TaskState, Wait } from './task.js';
+import type { HeldLock, TaskState, Wait } from './task.js';
 import { emit, sink } from './trace-sink.js';
 import { checkInt, checkName } from './validate.js';
 
@@ -30,10 +30,13 @@ export class Mutex {
   #owner: TaskState | undefined;
   readonly #waiters: Wait[] = [];
   readonly #holder = (): TaskState | undefined => this.#owner;
+  /** The held-stack entry for this mutex: one owner, no recursion, so one entry suffices. */
+  readonly #entry: HeldLock;
 
   constructor(name: string) {
     this.name = checkName('Mutex', name);
     this.#cls = lockClass(name);
+    this.#entry = { cls: this.#cls, instance: this, read: EXCLUSIVE };
   }
 
   /** Whether any task owns the mutex. Mirrors mutex_is_locked(). */
@@ -57,7 +60,9 @@ export class Mutex {
       me.held.length === 0
     ) {
       // Free, sleepable, nothing held: no lockdep dependency to record, no recursion.
-      me.held.push({ cls: this.#cls, instance: this, read: EXCLUSIVE });
+      const h = this.#entry;
+      h.cls = this.#cls;
+      me.held.push(h);
       if (sink) emit(me.id, 'lock', this.name, { op: 'acquire', read: EXCLUSIVE });
       this.#owner = me;
       return RESOLVED;

@@ -1,6 +1,6 @@
 import { EXCLUSIVE, type LockClass, lockClass, lockdepAcquire, lockdepRelease } from './lockdep.js';
 import { rt } from './runtime.js';
-import type { TaskState } from './task.js';
+import type { HeldLock, TaskState } from './task.js';
 import { checkInt, checkName } from './validate.js';
 
 /**
@@ -28,10 +28,13 @@ export class SpinLock {
   readonly #cls: LockClass;
   /** The holding task; guarded by nothing: only the current task runs. */
   #owner: TaskState | undefined;
+  /** Held-stack record: a spinlock is held by at most one task, once. */
+  readonly #entry: HeldLock;
 
   constructor(name: string) {
     this.name = checkName('SpinLock', name);
     this.#cls = lockClass(name);
+    this.#entry = { cls: this.#cls, instance: this, read: EXCLUSIVE };
   }
 
   /** Whether any task holds the lock. Mirrors spin_is_locked(). */
@@ -68,7 +71,7 @@ export class SpinLock {
         `spin_lock(${this.name}) in task ${me}: held by task ${owner}, which cannot run to release it`,
       );
     }
-    lockdepAcquire(cls, this, EXCLUSIVE, false);
+    lockdepAcquire(cls, this, EXCLUSIVE, false, this.#entry);
     this.#owner = me;
     me.preempt++;
   }
@@ -80,7 +83,7 @@ export class SpinLock {
   trylock(): boolean {
     if (this.#owner !== undefined) return false;
     const me = rt.current;
-    lockdepAcquire(this.#cls, this, EXCLUSIVE, true);
+    lockdepAcquire(this.#cls, this, EXCLUSIVE, true, this.#entry);
     this.#owner = me;
     me.preempt++;
     return true;
