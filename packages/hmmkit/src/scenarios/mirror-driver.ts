@@ -2,7 +2,8 @@
  * A minimal mirroring driver for the scenarios: one device translation per page,
  * kept coherent with the CPU page table. Two designs are offered:
  * - 'sequence': an interval notifier and the documented fault path (read_begin /
- *   walk / lock / read_retry / program / unlock, Documentation/mm/hmm.rst);
+ *   hmm_range_fault / lock / read_retry / program / unlock, Documentation/mm/hmm.rst),
+ *   through @hmmkit/hmm's hmmRangeFaultLoop;
  * - 'valid-flag': the pre-2019 pattern the interval notifier replaced: a classic
  *   notifier clears `valid` in invalidate_range_start and sets it again in
  *   invalidate_range_end; the fault path programs what it read if `valid` is set
@@ -12,6 +13,14 @@
  * the interval callback takes it and calls setSeq under it, pairing with the
  * readRetry the fault path does under it.
  */
+
+import {
+  HMM_PFN_REQ_FAULT,
+  HmmPfns,
+  type HmmRange,
+  hmmPfnToPage,
+  hmmRangeFaultLoop,
+} from '@hmmkit/hmm';
 import { type Mm, PAGE_SIZE, PageTableWalker, PteKind, VM_FAULT_ERROR } from '@hmmkit/mm';
 import {
   type MmuIntervalNotifier,
@@ -134,19 +143,24 @@ export class MirrorDriver {
   }
 
   private async faultSequence(addr: number): Promise<number> {
-    const sub = this.sub!;
-    for (;;) {
-      const seq = await sub.readBegin();
-      const pfn = await this.snapshot(addr);
-      await this.lock.lock();
-      if (sub.readRetry(seq)) {
-        this.lock.unlock();
-        continue;
-      }
-      this.translations.set(addr / PAGE_SIZE, pfn);
-      this.lock.unlock();
-      return pfn;
-    }
+    const range: HmmRange = {
+      notifier: this.sub!,
+      notifierSeq: 0,
+      start: addr,
+      end: addr + PAGE_SIZE,
+      hmmPfns: new HmmPfns(1),
+      defaultFlags: HMM_PFN_REQ_FAULT,
+      pfnFlagsMask: 0,
+    };
+    let pfn = -1;
+    await hmmRangeFaultLoop(range, {
+      lock: this.lock,
+      program: (r) => {
+        pfn = hmmPfnToPage(r.hmmPfns, 0);
+        this.translations.set(addr / PAGE_SIZE, pfn);
+      },
+    });
+    return pfn;
   }
 
   private async faultValidFlag(addr: number): Promise<number> {
@@ -164,7 +178,7 @@ export class MirrorDriver {
     }
   }
 
-  /** Reads the CPU translation under the mmap read lock, faulting until present. */
+  /** The valid-flag driver's own page-table read under the mmap read lock, faulting until present. */
   private async snapshot(addr: number): Promise<number> {
     await this.mm.mmapLock.downRead();
     try {
