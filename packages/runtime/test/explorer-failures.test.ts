@@ -125,6 +125,7 @@ describe('explorer failure detection', () => {
     };
     const res = await explore(scenario, { policy: 'dfs', determinism: true });
     expect((res.failure?.error as RuntimeViolation | undefined)?.kind).toBe('nondeterminism');
+    expect(res.failure?.replay).toMatch(/^checkDeterminism\('dfs:0:[^']*', scenario\)$/);
     await expect(checkDeterminism('dfs:0:-', scenario)).rejects.toMatchObject({
       kind: 'nondeterminism',
     });

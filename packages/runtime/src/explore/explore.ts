@@ -204,7 +204,9 @@ async function shrink(scenario: Scenario, o: Checked, found: RunResult): Promise
     }
   }
   const schedule = scheduleOf(o, best.choices);
-  return { error: best.failure, schedule, replay: `replay('${schedule}', scenario)` };
+  // Nondeterminism shows only when a schedule runs twice: point at the call that does.
+  const call = want === 'violation:nondeterminism' ? 'checkDeterminism' : 'replay';
+  return { error: best.failure, schedule, replay: `${call}('${schedule}', scenario)` };
 }
 
 function scheduleOf(o: Checked, choices: Array<[number, number]>): string {
