@@ -21,11 +21,13 @@ import {
   VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
   VM_FAULT_SIGSEGV,
+  VM_HUGETLB,
   VM_MIXEDMAP,
   VM_PFNMAP,
   VM_SHARED,
   VM_WRITE,
 } from './constants.js';
+import { hugetlbFault } from './hugetlb.js';
 import { FILE_EOF } from './mem-file.js';
 import type { Mm } from './mm.js';
 import { PG_ANON, PG_ANON_EXCLUSIVE } from './page-flags.js';
@@ -67,6 +69,7 @@ export async function handleMmFault(
 }
 
 async function handlePteFault(mm: Mm, vma: Vma, addr: number, flags: number): Promise<number> {
+  if (vma.flags & VM_HUGETLB) return hugetlbFault(mm, vma, addr, flags);
   if (hugePmdSlot(mm, addr) >= 0) return hugePmdFault(mm, addr, flags);
   if (flags & FAULT_FLAG_WRITE && hugeAllowed(vma, addr) && !doHugeAnonymousPage(mm, vma, addr))
     return 0;

@@ -15,12 +15,14 @@ import { addNewAnonRmap } from './anon.js';
 import {
   PAGE_SIZE,
   VM_DONTCOPY,
+  VM_HUGETLB,
   VM_MIXEDMAP,
   VM_PFNMAP,
   VM_SHARED,
   VM_WRITE,
 } from './constants.js';
 import { restoreExclusivePteLocked } from './exclusive-restore.js';
+import { copyHugetlbPinned } from './hugetlb.js';
 import { Mm } from './mm.js';
 import { PG_ANON, PG_ANON_EXCLUSIVE } from './page-flags.js';
 import { PTRS_PER_TABLE } from './page-table.js';
@@ -71,6 +73,16 @@ function copyHuge(dst: Mm, src: Mm, addr: number, cow: boolean): boolean {
   }
 }
 
+/** copy_hugetlb_page_range() for a pinned page, under the parent's PTL. */
+function copyPinnedHugetlb(dst: Mm, src: Mm, dv: Vma, addr: number): boolean {
+  src.ptl.lock();
+  try {
+    return copyHugetlbPinned(dst, dv, src.pt.pfn[hugePmdSlot(src, addr)]!, addr);
+  } finally {
+    src.ptl.unlock();
+  }
+}
+
 /** vm_area_dup + anon_vma_fork: same range and file, a fresh anon_vma chained to the parent's. */
 function dupVma(parent: Mm, v: Vma): Vma {
   v.file?.get();
@@ -94,8 +106,15 @@ async function copyPageRange(dst: Mm, src: Mm, sv: Vma, dv: Vma): Promise<void> 
         continue;
       }
       const next = Math.min(sv.end, pmdEnd(addr));
-      if (hugePmdSlot(src, addr) >= 0 && !copyHuge(dst, src, addr, cow))
+      if (hugePmdSlot(src, addr) >= 0 && !copyHuge(dst, src, addr, cow)) {
+        if (sv.flags & VM_HUGETLB) {
+          if (!copyPinnedHugetlb(dst, src, dv, addr))
+            throw new KernelError('ENOMEM', 'fork: no huge page to copy a pinned hugetlb page');
+          addr = next;
+          continue;
+        }
         await splitHugePmd(src, addr);
+      }
       if (src.pt.pteBase(addr, false) >= 0) await copyPteRange(dst, src, dv, addr, next, cow);
       addr = next;
     }

@@ -17,6 +17,7 @@ import {
   MADV_HUGEPAGE,
   MADV_NOHUGEPAGE,
   PAGE_SIZE,
+  PMD_SIZE,
   TASK_SIZE,
   VM_DONTCOPY,
   VM_HUGEPAGE,
@@ -94,11 +95,12 @@ async function walkVmas(mm: Mm, start: number, end: number, advice: number): Pro
 async function adviseOne(mm: Mm, v: Vma, s: number, e: number, advice: number): Promise<void> {
   switch (advice) {
     case MADV_DONTNEED:
-      if (v.flags & (VM_PFNMAP | VM_HUGETLB))
-        throw new KernelError('EINVAL', `MADV_DONTNEED on a VM_PFNMAP/VM_HUGETLB mapping at ${s}`);
+      if (v.flags & VM_PFNMAP)
+        throw new KernelError('EINVAL', `MADV_DONTNEED on a VM_PFNMAP mapping at ${s}`);
+      if (v.flags & VM_HUGETLB) return dontneedHugetlb(mm, s, e);
       return dontneed(mm, s, e);
     case MADV_FREE:
-      if (!v.isAnonymous || v.flags & VM_SHARED)
+      if (!v.isAnonymous || v.flags & (VM_SHARED | VM_HUGETLB))
         throw new KernelError('EINVAL', `MADV_FREE needs private anonymous memory at ${s}`);
       return lazyFree(mm, s, e);
     case MADV_HUGEPAGE:
@@ -118,6 +120,17 @@ async function setFlags(mm: Mm, s: number, e: number, v: Vma, flags: number): Pr
   await splitVma(mm, s);
   await splitVma(mm, e);
   mm.vmaLookup(s)!.flags = flags;
+}
+
+/** madvise_dontneed_free_valid_vma() for hugetlb: start aligned, end aligned down. */
+async function dontneedHugetlb(mm: Mm, s: number, e: number): Promise<void> {
+  if (s % PMD_SIZE !== 0)
+    throw new KernelError(
+      'EINVAL',
+      `MADV_DONTNEED on hugetlb needs a 2 MiB aligned start, got ${s}`,
+    );
+  const end = Math.floor(e / PMD_SIZE) * PMD_SIZE;
+  if (end > s) await dontneed(mm, s, end);
 }
 
 /** zap_page_range_single(): MMU_NOTIFY_CLEAR start, zap, end, flush, free. */

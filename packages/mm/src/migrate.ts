@@ -11,7 +11,7 @@ import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { schedulePoint, trace } from '@hmmkit/runtime';
 import { PAGE_SIZE } from './constants.js';
 import type { Mm } from './mm.js';
-import { PG_ANON, PG_DIRTY, PG_LOCKED, PG_ZONE_DEVICE } from './page-flags.js';
+import { PG_ANON, PG_DIRTY, PG_HUGETLB, PG_LOCKED, PG_ZONE_DEVICE } from './page-flags.js';
 import { type PhysicalMemory, ZERO_PFN } from './physical-memory.js';
 import {
   PTE_DIRTY,
@@ -38,7 +38,7 @@ export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<
   if (!memory.validPfn(pfn) || pfn === ZERO_PFN) return -1;
   const f = memory.flags[pfn]!;
   const coherent = f & PG_ZONE_DEVICE && memory.pagemapOf(pfn)?.type === 'coherent';
-  if (!(f & PG_ANON) || (f & PG_ZONE_DEVICE && !coherent) || memory.refcount[pfn]! <= 0) return -1;
+  if (!(f & PG_ANON) || (f & PG_ZONE_DEVICE && !coherent) || f & PG_HUGETLB) return -1;
   if (!memory.tryGetPage(pfn)) return -1; // isolation reference (folio_isolate_lru)
   await memory.lockPage(pfn);
   trace('mm', 'migrate_page', { pfn });

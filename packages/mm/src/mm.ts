@@ -202,9 +202,9 @@ export class Mm implements MmuNotifierMm {
    * **Locking**: takes the mmap_lock for write; may sleep. MAP_FIXED over existing mappings
    * sends MMU_NOTIFY_UNMAP for the range replaced.
    * @throws KernelError EINVAL (bad length, flags, alignment, offset; no file and not
-   * MAP_ANONYMOUS), ENOMEM (no room, past TASK_SIZE), EPERM (MAP_FIXED below
-   * mmap_min_addr), EEXIST (MAP_FIXED_NOREPLACE over a mapping), EOPNOTSUPP (MAP_HUGETLB,
-   * unknown flags with MAP_SHARED_VALIDATE).
+   * MAP_ANONYMOUS), ENOMEM (no room, past TASK_SIZE, too few free hugetlb pages), EPERM
+   * (MAP_FIXED below mmap_min_addr), EEXIST (MAP_FIXED_NOREPLACE over a mapping),
+   * EOPNOTSUPP (shared MAP_HUGETLB, unknown flags with MAP_SHARED_VALIDATE).
    */
   mmap(length: number, prot: number, flags: number, opts?: MmapOptions): Promise<number> {
     return mmap(this, length, prot, flags, opts ?? {});

@@ -24,6 +24,7 @@ import {
   TASK_SIZE,
   VM_DONTCOPY,
   VM_EXEC,
+  VM_HUGETLB,
   VM_IO,
   VM_MAYEXEC,
   VM_MAYREAD,
@@ -112,14 +113,16 @@ function checkMmapArgs(length: number, prot: number, flags: number, opts: MmapOp
   checkInteger('flags', flags);
   if (length <= 0) throw new KernelError('EINVAL', `length must be > 0, got ${length}`);
   if (prot < 0) throw new KernelError('EINVAL', `prot must be >= 0, got ${prot}`);
-  const len = pageAlign(length);
+  const huge = (flags & MAP_HUGETLB) !== 0;
+  const len = huge ? Math.ceil(length / PMD_SIZE) * PMD_SIZE : pageAlign(length);
   if (len > TASK_SIZE) throw new KernelError('ENOMEM', `length ${length} exceeds TASK_SIZE`);
   const type = flags & MAP_TYPE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE)
     throw new KernelError('EINVAL', `flags ${flags}: need exactly one of MAP_SHARED, MAP_PRIVATE`);
   if (type === MAP_SHARED_VALIDATE && flags & ~KNOWN_FLAGS)
     throw new KernelError('EOPNOTSUPP', `flags ${flags}: unknown bits with MAP_SHARED_VALIDATE`);
-  if (flags & MAP_HUGETLB) throw new KernelError('EOPNOTSUPP', 'MAP_HUGETLB is not modelled yet');
+  if (huge && (type !== MAP_PRIVATE || !(flags & MAP_ANONYMOUS)))
+    throw new KernelError('EOPNOTSUPP', 'only MAP_PRIVATE|MAP_ANONYMOUS hugetlb is modelled');
   const anon = (flags & MAP_ANONYMOUS) !== 0;
   const file = anon ? undefined : opts.file;
   if (!anon && !(file instanceof MemFile))
@@ -141,6 +144,7 @@ function checkMmapArgs(length: number, prot: number, flags: number, opts: MmapOp
     );
   const shared = type !== MAP_PRIVATE;
   const vmFlags =
+    (huge ? VM_HUGETLB : 0) |
     extra |
     protToVmFlags(prot) |
     VM_MAYREAD |
@@ -152,7 +156,15 @@ function checkMmapArgs(length: number, prot: number, flags: number, opts: MmapOp
 
 async function mapRegion(mm: Mm, a: MmapArgs): Promise<number> {
   const fixed = (a.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
-  const addr = fixed ? checkFixed(mm, a) : unmappedArea(mm, a.len, a.hint);
+  const huge = (a.vmFlags & VM_HUGETLB) !== 0;
+  if (huge && mm.memory.freeHugePages < a.len / PMD_SIZE)
+    throw new KernelError(
+      'ENOMEM',
+      `${a.len / PMD_SIZE} huge pages needed, ${mm.memory.freeHugePages} free`,
+    );
+  const addr = fixed
+    ? checkFixed(mm, a)
+    : unmappedArea(mm, a.len, a.hint, huge ? PMD_SIZE : PAGE_SIZE);
   if (fixed && mm.anyVmaIn(addr, addr + a.len)) await doMunmap(mm, addr, addr + a.len);
   const shared = (a.vmFlags & VM_SHARED) !== 0;
   let file = a.file;
@@ -168,8 +180,9 @@ async function mapRegion(mm: Mm, a: MmapArgs): Promise<number> {
 
 function checkFixed(mm: Mm, a: MmapArgs): number {
   const addr = a.hint;
-  if (!isPageAligned(addr) || addr < 0)
-    throw new KernelError('EINVAL', `MAP_FIXED addr must be page aligned, got ${addr}`);
+  const align = a.vmFlags & VM_HUGETLB ? PMD_SIZE : PAGE_SIZE;
+  if (addr % align !== 0 || addr < 0)
+    throw new KernelError('EINVAL', `MAP_FIXED addr must be aligned to ${align}, got ${addr}`);
   if (addr > TASK_SIZE - a.len)
     throw new KernelError('ENOMEM', `[${addr}, +${a.len}) passes TASK_SIZE`);
   if (addr < MMAP_MIN_ADDR)
@@ -180,15 +193,16 @@ function checkFixed(mm: Mm, a: MmapArgs): number {
 }
 
 /** get_unmapped_area(): the hint when free, else the highest gap below MMAP_BASE. */
-export function unmappedArea(mm: Mm, len: number, hint: number): number {
-  const h = Math.floor(hint / PAGE_SIZE) * PAGE_SIZE;
+export function unmappedArea(mm: Mm, len: number, hint: number, align = PAGE_SIZE): number {
+  const h = Math.floor(hint / align) * align;
   if (h >= MMAP_MIN_ADDR && h <= TASK_SIZE - len && !mm.anyVmaIn(h, h + len)) return h;
   let top = MMAP_BASE;
   for (let i = mm.vmas.length - 1; i >= -1; i--) {
     const v = mm.vmas[i];
     if (v !== undefined && v.start >= top) continue;
     const floor = v === undefined ? MMAP_MIN_ADDR : v.end;
-    if (top - floor >= len) return top - len;
+    const at = Math.floor((top - len) / align) * align;
+    if (at >= floor) return at;
     if (v !== undefined) top = v.start;
   }
   throw new KernelError('ENOMEM', `no free range of ${len} bytes`);
@@ -229,6 +243,9 @@ export async function munmap(mm: Mm, addr: number, length: number): Promise<void
  * splitting a huge PMD that `addr` cuts (vma_adjust_trans_huge).
  */
 export async function splitVma(mm: Mm, addr: number): Promise<void> {
+  const v = mm.vmaLookup(addr);
+  if (v !== undefined && v.flags & VM_HUGETLB && addr % PMD_SIZE !== 0 && v.start !== addr)
+    throw new KernelError('EINVAL', `hugetlb mapping at ${v.start} cannot be split at ${addr}`);
   if (addr % PMD_SIZE !== 0) await splitHugePmd(mm, addr);
   splitAt(mm, addr);
 }

@@ -14,6 +14,7 @@ import {
   MREMAP_MAYMOVE,
   PAGE_SIZE,
   TASK_SIZE,
+  VM_HUGETLB,
   VM_SHARED,
 } from './constants.js';
 import type { Mm } from './mm.js';
@@ -73,6 +74,8 @@ async function remapLocked(
   if (flags & MREMAP_FIXED) checkFixed(oldAddr, oldLen, newLen, newAddr);
   const vma = mm.vmaLookup(oldAddr);
   if (vma === undefined) throw new KernelError('EFAULT', `no mapping at ${oldAddr}`);
+  if (vma.flags & VM_HUGETLB)
+    throw new KernelError('EINVAL', 'mremap of hugetlb mappings is not modelled (EINVAL)');
   if (oldLen === 0)
     throw new KernelError(
       vma.flags & VM_SHARED ? 'EOPNOTSUPP' : 'EINVAL',

@@ -4,7 +4,7 @@
  * the list of live address spaces (for rmap walks).
  *
  * Layout of pfns: 0 is the shared zero page (PG_RESERVED, never counted); 1..pages are the
- * buddy-allocated frames; then `hugetlbPages * 512` frames of the hugetlb pool; then each
+ * buddy-allocated frames; then, aligned to 512, `hugetlbPages * 512` frames of the hugetlb pool; then each
  * registered device pagemap in order.
  *
  * Invariants (checked by checkInvariants()): a free frame (PG_BUDDY) has refcount 0, mapcount
@@ -19,7 +19,14 @@ import { PAGE_SIZE } from './constants.js';
 import { DevPagemap, type DevPagemapOps, type DevPagemapType } from './dev-pagemap.js';
 import { MemFile } from './mem-file.js';
 import type { Mm } from './mm.js';
-import { PG_BUDDY, PG_HEAD, PG_LOCKED, PG_RESERVED, PG_ZONE_DEVICE } from './page-flags.js';
+import {
+  PG_BUDDY,
+  PG_HEAD,
+  PG_HUGETLB,
+  PG_LOCKED,
+  PG_RESERVED,
+  PG_ZONE_DEVICE,
+} from './page-flags.js';
 import { SwapSpace } from './swap.js';
 import type { VmFault } from './vm-fault.js';
 
@@ -41,7 +48,7 @@ export interface DeviceExclusiveOps {
 export interface PhysicalMemoryOptions {
   /** Number of 4 KiB frames in the buddy allocator. */
   pages: number;
-  /** Number of 2 MiB hugetlb pages reserved in addition (hugetlb not yet modelled: must be 0). */
+  /** Number of 2 MiB hugetlb pages in the pool, after RAM, aligned to 512 pfns (nr_hugepages). */
   hugetlbPages?: number;
 }
 
@@ -86,6 +93,13 @@ export class PhysicalMemory {
    * removing their entries, so allocPage() skips entries whose frame is not PG_BUDDY any
    * more; the stack is rebuilt from the flags when it fills up.
    */
+  /** Number of 2 MiB pages in the hugetlb pool (nr_hugepages). */
+  readonly totalHugePages: number;
+  private readonly hugetlbFirst: number;
+  /** Free hugetlb pages, by first pfn (hstate free lists). */
+  private readonly hugetlbPool: number[];
+  /** Frames still referenced per hugetlb page; the page returns to the pool at 0. */
+  private readonly hugetlbLive: Int32Array;
   private freeList: Int32Array;
   private top: number;
   private nrFree: number;
@@ -100,9 +114,16 @@ export class PhysicalMemory {
     const huge = opts.hugetlbPages ?? 0;
     if (!Number.isSafeInteger(huge) || huge < 0)
       throw new KernelError('EINVAL', `hugetlbPages must be a non-negative integer, got ${huge}`);
-    if (huge > 0) throw new KernelError('EOPNOTSUPP', 'hugetlb pages are not modelled yet');
+    if (huge > 2 ** 19) throw new KernelError('EINVAL', `hugetlbPages ${huge} is too large`);
     this.totalPages = pages;
-    this.capacity = pages + 1;
+    this.hugetlbFirst = Math.ceil((pages + 1) / HPAGE_NR) * HPAGE_NR;
+    this.hugetlbPool = Array.from(
+      { length: huge },
+      (_, i) => this.hugetlbFirst + (huge - 1 - i) * HPAGE_NR,
+    );
+    this.hugetlbLive = new Int32Array(huge);
+    this.totalHugePages = huge;
+    this.capacity = huge > 0 ? this.hugetlbFirst + huge * HPAGE_NR : pages + 1;
     this.refcount = new Int32Array(this.capacity);
     this.mapcount = new Int32Array(this.capacity);
     this.pincount = new Int32Array(this.capacity);
@@ -113,7 +134,8 @@ export class PhysicalMemory {
     this.freeList = new Int32Array(2 * pages);
     for (let i = 0; i < pages; i++) this.freeList[i] = pages - i;
     this.top = pages;
-    this.flags.fill(PG_BUDDY, 1);
+    this.flags.fill(PG_BUDDY, 1, pages + 1);
+    if (huge > 0) this.flags.fill(PG_HUGETLB, this.hugetlbFirst);
     this.flags[ZERO_PFN] = PG_RESERVED;
     this.refcount[ZERO_PFN] = 1;
     this.nrFree = pages;
@@ -298,10 +320,39 @@ export class PhysicalMemory {
       this.pagemapOf(pfn)?.ops.pageFree?.(pfn);
       return;
     }
+    if (f & PG_HUGETLB) {
+      this.flags[pfn] = PG_HUGETLB;
+      const block = Math.floor((pfn - this.hugetlbFirst) / HPAGE_NR);
+      if (--this.hugetlbLive[block]! === 0)
+        this.hugetlbPool.push(this.hugetlbFirst + block * HPAGE_NR);
+      return;
+    }
     this.flags[pfn] = PG_BUDDY;
     if (this.top === this.freeList.length) this.rebuildFreeList();
     this.freeList[this.top++] = pfn;
     this.nrFree++;
+  }
+
+  /** Free pages in the hugetlb pool (free_hugepages). */
+  get freeHugePages(): number {
+    return this.hugetlbPool.length;
+  }
+
+  /**
+   * Takes a 2 MiB page from the hugetlb pool: 512 aligned frames with refcount 1, zero
+   * contents, PG_HUGETLB, the first also PG_HEAD. Returns its first pfn or -1 when the pool
+   * is empty. Mirrors alloc_hugetlb_folio() (without reservations).
+   */
+  allocHugetlb(): number {
+    const head = this.hugetlbPool.pop();
+    if (head === undefined) return -1;
+    for (let pfn = head; pfn < head + HPAGE_NR; pfn++) {
+      this.flags[pfn] = PG_HUGETLB;
+      this.refcount[pfn] = 1;
+    }
+    this.flags[head]! |= PG_HEAD;
+    this.hugetlbLive[(head - this.hugetlbFirst) / HPAGE_NR] = HPAGE_NR;
+    return head;
   }
 
   /**

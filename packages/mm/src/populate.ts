@@ -12,6 +12,7 @@ import {
   PAGE_SIZE,
   VM_FAULT_ERROR,
   VM_HUGEPAGE,
+  VM_HUGETLB,
   VM_IO,
   VM_MIXEDMAP,
   VM_PFNMAP,
@@ -31,7 +32,7 @@ import { pmdEnd } from './zap.js';
 export async function populateRange(mm: Mm, vma: Vma, start: number, end: number): Promise<void> {
   if (vma.flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) return;
   const write = (vma.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
-  const fast = vma.isAnonymous && !(vma.flags & (VM_SHARED | VM_HUGEPAGE));
+  const fast = vma.isAnonymous && !(vma.flags & (VM_SHARED | VM_HUGEPAGE | VM_HUGETLB));
   if (fast && !fillNone(mm, vma, start, end, write)) return;
   const need = PTE_PRESENT | (write ? PTE_WRITE : 0);
   const flags = write ? FAULT_FLAG_WRITE : 0;

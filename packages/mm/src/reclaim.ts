@@ -17,7 +17,7 @@ import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { trace } from '@hmmkit/runtime';
 import { PAGE_SIZE } from './constants.js';
 import type { Mm } from './mm.js';
-import { PG_ANON, PG_DIRTY, PG_SWAPBACKED, PG_ZONE_DEVICE } from './page-flags.js';
+import { PG_ANON, PG_DIRTY, PG_HUGETLB, PG_SWAPBACKED, PG_ZONE_DEVICE } from './page-flags.js';
 import { type PhysicalMemory, ZERO_PFN } from './physical-memory.js';
 import { PTE_DIRTY, PTE_SOFT_DIRTY, PteKind, swpBits } from './pte.js';
 import { rmapWalk, splitPmdMappings } from './rmap.js';
@@ -31,7 +31,8 @@ import { rmapWalk, splitPmdMappings } from './rmap.js';
 export async function reclaimPage(memory: PhysicalMemory, pfn: number): Promise<boolean> {
   if (!memory.validPfn(pfn) || pfn === ZERO_PFN) return false;
   const f = memory.flags[pfn]!;
-  if (!(f & PG_ANON) || f & PG_ZONE_DEVICE || memory.refcount[pfn]! <= 0) return false;
+  if (!(f & PG_ANON) || f & (PG_ZONE_DEVICE | PG_HUGETLB) || memory.refcount[pfn]! <= 0)
+    return false;
   if (memory.pincount[pfn]! > 0 || memory.refcount[pfn] !== memory.mapcount[pfn]) return false;
   if (!memory.trylockPage(pfn)) return false;
   trace('mm', 'reclaim_page', { pfn });

@@ -19,6 +19,7 @@ import {
   PMD_SIZE,
   VM_FAULT_FALLBACK,
   VM_HUGEPAGE,
+  VM_HUGETLB,
   VM_IO,
   VM_MIXEDMAP,
   VM_NOHUGEPAGE,
@@ -48,7 +49,7 @@ export function hugePmdSlot(mm: Mm, addr: number): number {
 /** thp_vma_allowable_order() + the alignment test of do_huge_pmd_anonymous_page. */
 export function hugeAllowed(vma: Vma, addr: number): boolean {
   const h = pmdStart(addr);
-  const bad = VM_NOHUGEPAGE | VM_SHARED | VM_IO | VM_PFNMAP | VM_MIXEDMAP;
+  const bad = VM_NOHUGEPAGE | VM_SHARED | VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB;
   return (
     (vma.flags & VM_HUGEPAGE) !== 0 &&
     !(vma.flags & bad) &&
