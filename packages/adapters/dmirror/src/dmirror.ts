@@ -66,6 +66,12 @@ export interface DmirrorResult {
   data?: Uint8Array;
 }
 
+/** One device entry being built by Dmirror.program()'s callback. */
+export interface PteOut {
+  pfn: number;
+  perms: number;
+}
+
 /** A bounce buffer being filled page by page (struct dmirror_bounce). */
 interface Bounce {
   readonly addr: number;
@@ -172,16 +178,18 @@ export class Dmirror {
   }
 
   /**
-   * Stores the device entry for page `va` (xa_store()). Replacing an entry also flushes the
-   * device TLB: test_hmm's xarray has no TLB in front of it, the simulated device does, and
-   * an entry replaced without a flush (our own migration is not invalidated, see
-   * #invalidate) would keep translating to the old page.
+   * Stores device entries for [start, end) (xa_store() per page), `entry(i)` giving page i's
+   * pfn and perms through `out`, then flushes the device TLB over the range: test_hmm's
+   * xarray has no TLB in front of it, the simulated device does, and an entry replaced
+   * without a flush (our own migration is not invalidated, see #invalidate) would keep
+   * translating to the old page. Pages for which `entry` returns false are left alone.
    * **Locking**: mutex held; never sleeps.
    */
-  program(va: number, pfn: number, perms: number): void {
-    const replaced = this.ctx.entryAt(va) !== undefined;
-    this.ctx.map(va, pfn, perms);
-    if (replaced) this.ctx.flushTlb(va, va + PAGE_SIZE);
+  program(start: number, end: number, entry: (i: number, out: PteOut) => boolean): void {
+    const out: PteOut = { pfn: 0, perms: 0 };
+    for (let va = start, i = 0; va < end; va += PAGE_SIZE, i++)
+      if (entry(i, out)) this.ctx.map(va, out.pfn, out.perms);
+    this.ctx.flushTlb(start, end);
   }
 
   // ---- READ / WRITE ----------------------------------------------------------------------
@@ -298,15 +306,17 @@ export class Dmirror {
    * **Locking**: mutex held, after a successful readRetry().
    */
   #doFault(range: HmmRange): void {
-    const n = (range.end - range.start) / PAGE_SIZE;
     const { pfn, flags } = range.hmmPfns;
-    for (let i = 0; i < n; i++) {
+    const wantWrite = (range.defaultFlags & HMM_PFN_REQ_WRITE) !== 0;
+    this.program(range.start, range.end, (i, out) => {
       const writable = (flags[i]! & HMM_PFN_WRITE) !== 0;
-      if (!writable && range.defaultFlags & HMM_PFN_REQ_WRITE)
+      // The kernel WARNs and fails the ioctl: hmm must honour REQ_WRITE.
+      if (!writable && wantWrite)
         throw new KernelError('EFAULT', `hmm gave a read-only entry to a write fault`);
-      const perms = DEVICE_PTE_READ | (writable ? DEVICE_PTE_WRITE : 0);
-      this.program(range.start + i * PAGE_SIZE, pfn[i]!, perms);
-    }
+      out.pfn = pfn[i]!;
+      out.perms = DEVICE_PTE_READ | (writable ? DEVICE_PTE_WRITE : 0);
+      return true;
+    });
   }
 
   // ---- migration --------------------------------------------------------------------------
@@ -382,7 +392,11 @@ export class Dmirror {
         const page = await makeDeviceExclusive(mm, a, null);
         try {
           await this.#locked(async () =>
-            this.program(a, page.pfn, DEVICE_PTE_READ | DEVICE_PTE_ATOMIC),
+            this.program(a, a + PAGE_SIZE, (_i, out) => {
+              out.pfn = page.pfn;
+              out.perms = DEVICE_PTE_READ | DEVICE_PTE_ATOMIC;
+              return true;
+            }),
           );
         } finally {
           page.unlock();

@@ -111,13 +111,12 @@ function allocAndCopy(args: MigrateVma, dmirror: Dmirror): void {
 async function finalizeAndMap(args: MigrateVma, dmirror: Dmirror): Promise<void> {
   await dmirror.mutex.lock();
   try {
-    for (let i = 0; i < args.npages; i++) {
-      if (!(args.src[i]! & MIGRATE_PFN_MIGRATE)) continue;
-      const dpage = migratePfnToPage(args.dst[i]!);
-      if (dpage < 0) continue;
-      const perms = DEVICE_PTE_READ | (args.dst[i]! & MIGRATE_PFN_WRITE ? DEVICE_PTE_WRITE : 0);
-      dmirror.program(args.start + i * PAGE_SIZE, dpage, perms);
-    }
+    dmirror.program(args.start, args.end, (i, out) => {
+      if (!(args.src[i]! & MIGRATE_PFN_MIGRATE)) return false;
+      out.pfn = migratePfnToPage(args.dst[i]!);
+      out.perms = DEVICE_PTE_READ | (args.dst[i]! & MIGRATE_PFN_WRITE ? DEVICE_PTE_WRITE : 0);
+      return out.pfn >= 0;
+    });
   } finally {
     dmirror.mutex.unlock();
   }
