@@ -74,7 +74,7 @@ export function timeChunked(
   total: number,
   chunk: number,
   budgetMs: number,
-  step: (from: number, to: number) => number,
+  step: (from: number, to: number) => number | undefined,
   onChunk: (done: number, sum: number) => void,
 ): Rate {
   const t0 = now();
@@ -85,7 +85,7 @@ export function timeChunked(
   while (done < total && elapsed < budgetMs) {
     const to = Math.min(total, done + chunk);
     const c0 = now();
-    sum += step(done, to);
+    sum += step(done, to) ?? 0;
     const ms = now() - c0;
     rates.push((to - done) / (Math.max(ms, 1e-3) / 1000));
     done = to;

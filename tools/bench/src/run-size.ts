@@ -58,12 +58,31 @@ function runOne(
   row.insert =
     s.kind === 'static'
       ? timeOnce(w.n, () => s.build(w, 0, w.n))
-      : timeChunked(w.n, CHUNK, Infinity, (a, b) => (s.build(w, a, b), 0), noop);
+      : timeChunked(
+          w.n,
+          CHUNK,
+          Infinity,
+          (a, b) => {
+            s.build(w, a, b);
+            return undefined;
+          },
+          noop,
+        );
   row.bytesPerInterval = (retainedBytes() - before) / w.n;
   row.mismatches = checkSample(s, w, o.sample, ref, isReference);
   row.query = timeChunked(o.queries, CHUNK, o.queryBudgetMs, (a, b) => s.query(w, a, b), noop);
   const remove = s.remove?.bind(s);
-  if (remove) row.remove = timeChunked(w.n, CHUNK, Infinity, (a, b) => (remove(w, a, b), 0), noop);
+  if (remove)
+    row.remove = timeChunked(
+      w.n,
+      CHUNK,
+      Infinity,
+      (a, b) => {
+        remove(w, a, b);
+        return undefined;
+      },
+      noop,
+    );
   if (s.mixed) row.mixed = runMixed(make, w, o, ref, isReference, row);
   return row;
 }
