@@ -13,6 +13,7 @@ import { zapRange } from './zap.js';
 /** The kernel's ULONG_MAX end of the exit_mmap range. */
 const ULONG_MAX_END = Number.MAX_SAFE_INTEGER;
 
+/** exit_mmap(): tears the address space down; called by the last Mm.mmput(). */
 export async function exitMmap(mm: Mm): Promise<void> {
   await mm.notifiers.release();
   await mm.mmapLock.downWrite();

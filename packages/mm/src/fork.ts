@@ -41,6 +41,7 @@ import { checkAlive } from './validate.js';
 import { Vma } from './vma.js';
 import { pmdEnd } from './zap.js';
 
+/** dup_mmap(): the body of Mm.fork(). */
 export async function forkMm(parent: Mm): Promise<Mm> {
   checkAlive(parent);
   await parent.mmapLock.downWrite();

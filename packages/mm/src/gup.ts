@@ -65,10 +65,12 @@ class GupRef implements PageRef {
   }
 }
 
+/** get_user_pages_remote(): the body of Mm.getUserPages(). */
 export function getUserPages(mm: Mm, addr: number, npages: number, flags: number) {
   return gup(mm, addr, npages, flags, false);
 }
 
+/** pin_user_pages_remote(): the body of Mm.pinUserPages(). */
 export function pinUserPages(mm: Mm, addr: number, npages: number, flags: number) {
   return gup(mm, addr, npages, flags, true);
 }

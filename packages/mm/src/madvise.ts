@@ -47,6 +47,7 @@ const ADVICE = new Set([
   MADV_DOFORK,
 ]);
 
+/** do_madvise(): the body of Mm.madvise(). */
 export async function madvise(
   mm: Mm,
   start: number,

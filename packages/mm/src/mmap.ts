@@ -78,6 +78,7 @@ export function protToVmFlags(prot: number): number {
   );
 }
 
+/** do_mmap(): the body of Mm.mmap(). */
 export async function mmap(
   mm: Mm,
   length: number,
@@ -220,6 +221,7 @@ async function populate(mm: Mm, start: number, end: number): Promise<void> {
   }
 }
 
+/** The munmap() system call: the body of Mm.munmap(). */
 export async function munmap(mm: Mm, addr: number, length: number): Promise<void> {
   checkAlive(mm);
   checkInteger('addr', addr);

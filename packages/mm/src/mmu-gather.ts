@@ -8,6 +8,7 @@
  */
 import type { Mm } from './mm.js';
 
+/** struct mmu_gather: pages whose entries were cleared, freed after the TLB flush. */
 export class MmuGather {
   private pfns = new Int32Array(512);
   private n = 0;

@@ -33,6 +33,7 @@ import { pmdEnd } from './zap.js';
 const PROT_SEM = 0x8;
 const VM_ACCESS = VM_READ | VM_WRITE | VM_EXEC;
 
+/** do_mprotect_pkey(): the body of Mm.mprotect(). */
 export async function mprotect(mm: Mm, start: number, length: number, prot: number): Promise<void> {
   checkAlive(mm);
   checkInteger('addr', start);

@@ -24,6 +24,7 @@ import { checkAlive, checkInteger, isPageAligned, pageAlign } from './validate.j
 import { Vma } from './vma.js';
 import { pmdEnd } from './zap.js';
 
+/** do_mremap(): the body of Mm.mremap(). */
 export async function mremap(
   mm: Mm,
   oldAddr: number,

@@ -14,6 +14,10 @@ import { PTE_HUGE, PTE_PRESENT } from './pte.js';
 export const PTRS_PER_TABLE = 512;
 const L4_SPAN = 2 ** 27; // pages covered by one PGD entry
 
+/**
+ * The page table of one address space (pgd_t *mm->pgd and everything below it). Read it
+ * through PageTableWalker; write entries only under the owning Mm's PTL.
+ */
 export class PageTable {
   /** Payload cell of every slot: pfn, swap slot or child table id. */
   pfn: Int32Array;

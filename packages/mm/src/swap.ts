@@ -5,6 +5,7 @@
  */
 import { KernelError } from '@hmmkit/runtime';
 
+/** The swap device (a swap_info_struct with its swap_map). */
 export class SwapSpace {
   private count = new Int32Array(64);
   private readonly data: (Uint8Array | undefined)[] = [];

@@ -24,6 +24,7 @@ const KIND_NAMES = ['none', 'present', 'swap', 'migration', 'device-private', 'd
 /** A fault on more retries than this is reported as a livelock (EFAULT). */
 const MAX_FAULT_RETRIES = 1000;
 
+/** copy_from_user() semantics: the body of Mm.read(). */
 export async function accessRead(mm: Mm, addr: number, length: number): Promise<Uint8Array> {
   checkAlive(mm);
   checkUserRange(addr, length);
@@ -44,6 +45,7 @@ export async function accessRead(mm: Mm, addr: number, length: number): Promise<
   return out;
 }
 
+/** copy_to_user() semantics: the body of Mm.write(). */
 export async function accessWrite(mm: Mm, addr: number, data: Uint8Array): Promise<void> {
   checkAlive(mm);
   if (!(data instanceof Uint8Array))
