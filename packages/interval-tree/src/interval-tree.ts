@@ -59,7 +59,8 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
   }
 
   /**
-   * The number of intervals in the tree. O(1).
+   * The number of intervals in the tree. O(1). The kernel's tree keeps no
+   * count (its users do, e.g. by walking with `rb_first_cached()`/`rb_next()`).
    *
    * @example
    * ```ts
