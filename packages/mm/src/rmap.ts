@@ -8,6 +8,7 @@
  * concurrent change; the visitor runs with no lock held and must re-check the entry under
  * the PTL before changing it.
  */
+import { KernelError } from '@hmmkit/runtime';
 import type { Mm } from './mm.js';
 import { PG_ANON, PG_FILE } from './page-flags.js';
 import type { PhysicalMemory } from './physical-memory.js';
@@ -28,8 +29,10 @@ export interface RmapHit {
 /**
  * Lists every mapping of `pfn`. Mirrors rmap_walk() (rmap_walk_anon / rmap_walk_file).
  * For @hmmkit/hmm, @hmmkit/device-exclusive and drivers.
+ * @throws KernelError EINVAL when `pfn` is not a known frame.
  */
 export function rmapWalk(memory: PhysicalMemory, pfn: number): RmapHit[] {
+  if (!memory.validPfn(pfn)) throw new KernelError('EINVAL', `pfn ${pfn} is not a known frame`);
   const hits: RmapHit[] = [];
   const f = memory.flags[pfn]!;
   const id = memory.mapping[pfn]!;

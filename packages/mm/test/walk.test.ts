@@ -9,6 +9,7 @@ import {
   PROT_READ,
   PROT_WRITE,
   PteKind,
+  rmapWalk,
   ZERO_PFN,
 } from '../src/index.js';
 import { fill } from './helpers.js';
@@ -55,5 +56,18 @@ describe('PageTableWalker', () => {
     const w = new PageTableWalker(mm);
     expect(() => w.reset(1, 4096)).toThrow(/start/);
     expect(() => w.reset(8192, 4096)).toThrow(/end/);
+  });
+});
+
+describe('rmapWalk and page metadata entry points', () => {
+  it('reject unknown pfns', () => {
+    const memory = new PhysicalMemory({ pages: 4 });
+    expect(() => rmapWalk(memory, 99)).toThrow(/not a known frame/);
+    expect(() => rmapWalk(memory, -1)).toThrow(/not a known frame/);
+    expect(() => memory.getPage(3)).toThrow(/not in use/);
+    expect(() => memory.putPage(1.5)).toThrow(/not in use/);
+    expect(() => memory.unpinPage(0)).not.toThrow();
+    expect(() => memory.unlockPage(1)).toThrow(/not locked/);
+    expect(rmapWalk(memory, 1)).toEqual([]);
   });
 });
