@@ -1,10 +1,19 @@
 import {
+  DmirrorDevice,
   HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL,
   HMM_DMIRROR_PROT_PMD,
   HMM_DMIRROR_PROT_WRITE,
-  KernelError,
 } from '@hmmkit/adapter-dmirror';
-import { MADV_HUGEPAGE, PhysicalMemory, PMD_SIZE, PROT_NONE, PROT_READ } from '@hmmkit/mm';
+import {
+  MADV_HUGEPAGE,
+  MAP_HUGETLB,
+  Mm,
+  PhysicalMemory,
+  PMD_SIZE,
+  PROT_NONE,
+  PROT_READ,
+} from '@hmmkit/mm';
+import { resetRuntime } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import { ANON, checkAll, expectBytes, intAt, ints, PAGE_SIZE, RW, system } from './helpers.js';
 
@@ -121,16 +130,36 @@ describe('huge pages', () => {
     checkAll(memory, devices);
   });
 
-  it('hugetlb is not modelled by @hmmkit/mm: reserving hugetlb pages is EOPNOTSUPP', () => {
-    const err = (() => {
-      try {
-        return new PhysicalMemory({ pages: 16, hugetlbPages: 1 });
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(err).toBeInstanceOf(KernelError);
-    expect((err as KernelError).code).toBe('EOPNOTSUPP');
+  it('hugetlb: the CPU uses the mapping, but @hmmkit/hmm does not walk hugetlb VMAs: EOPNOTSUPP', async () => {
+    // The kernel reports hugetlb pages PMD-sized (hmm_vma_walk_hugetlb_entry); hmm-tests
+    // expects READ/WRITE to work in one pass and SNAPSHOT to give WRITE | PMD.
+    resetRuntime();
+    const memory = new PhysicalMemory({ pages: 512, hugetlbPages: 2 });
+    const mm = Mm.create(memory);
+    const devices = [DmirrorDevice.create(memory, { kind: 'private', pages: 16 })];
+    const fd = await devices[0]!.open(mm);
+    const npages = PMD_SIZE / PAGE_SIZE;
+    const addr = await mm.mmap(PMD_SIZE, RW, ANON | MAP_HUGETLB);
+    await mm.write(addr, ints(npages));
+    await expect(fd.read(addr, npages)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    await expect(fd.write(addr, ints(1))).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    await expect(fd.snapshot(addr, 1)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    expectBytes(await mm.read(addr, npages * PAGE_SIZE), ints(npages));
+    checkAll(memory, devices);
+  });
+
+  it('hugetlb pages are neither migrated (EINVAL from migrate_vma_setup) nor made exclusive', async () => {
+    resetRuntime();
+    const memory = new PhysicalMemory({ pages: 512, hugetlbPages: 1 });
+    const mm = Mm.create(memory);
+    const devices = [DmirrorDevice.create(memory, { kind: 'private', pages: 16 })];
+    const fd = await devices[0]!.open(mm);
+    const addr = await mm.mmap(PMD_SIZE, RW, ANON | MAP_HUGETLB);
+    await mm.write(addr, ints(1));
+    await expect(fd.migrateToDevice(addr, 1)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(fd.exclusive(addr, 1)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    expectBytes(await mm.read(addr, PAGE_SIZE), ints(1));
+    checkAll(memory, devices);
   });
 });
 
