@@ -56,7 +56,7 @@ export class Completion {
     rt.mightSleep('wait_for_completion', this.name);
     if (rt.explore) await rt.yield();
     while (this.#done === 0) {
-      const w = rt.block(`completion ${this.name}`);
+      const w = rt.block(`completion ${this.name}`, undefined, true);
       this.#waiters.push(w);
       await w.promise;
     }

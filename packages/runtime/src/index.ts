@@ -45,7 +45,15 @@ export { SeqCount } from './seqcount.js';
 export { SpinLock } from './spinlock.js';
 export { Srcu } from './srcu.js';
 export type { Task } from './task.js';
-export { currentTask, type ResetOptions, resetRuntime, schedulePoint, spawn } from './tasks.js';
+export {
+  currentTask,
+  kthreadShouldStop,
+  kthreadStop,
+  type ResetOptions,
+  resetRuntime,
+  schedulePoint,
+  spawn,
+} from './tasks.js';
 export { setTraceSink, type TraceEvent, trace } from './trace.js';
 export { RuntimeViolation, type ViolationKind } from './violation.js';
 export { WaitQueue } from './wait-queue.js';

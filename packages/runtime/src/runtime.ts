@@ -118,9 +118,9 @@ export class Runtime {
   }
 
   /** Parks the current task on a new wait; the caller awaits `wait.promise`. */
-  block(what: string, holder?: () => TaskState | undefined): Wait {
+  block(what: string, holder?: () => TaskState | undefined, recheck = false): Wait {
     const t = this.current;
-    const w = new Wait(t, what, holder);
+    const w = new Wait(t, what, holder, recheck);
     t.pending.push(w);
     if (t.state === RUNNABLE) removeAt(this.runq, this.runq.indexOf(t));
     t.state = BLOCKED;
@@ -383,8 +383,8 @@ async function join(t: TaskState): Promise<unknown> {
   if (t === me) throw new KernelError('EDEADLK', `join: task ${t} cannot join itself`);
   r.mightSleep('join', t.name);
   if (r.explore) await r.yield();
-  if (t.state !== DONE) {
-    const w = r.block(`join(${t})`, () => t);
+  while (t.state !== DONE) {
+    const w = r.block(`join(${t})`, () => t, true);
     t.joiners.push(w);
     await w.promise;
   }

@@ -75,7 +75,7 @@ export class SeqCount {
   async readBegin(): Promise<number> {
     if (rt.explore && rt.current.preempt === 0) await rt.yield();
     while (this.#seq & 1) {
-      const w = rt.block(`seqcount ${this.name}`, () => this.#writer);
+      const w = rt.block(`seqcount ${this.name}`, () => this.#writer, true);
       this.#readers.push(w);
       await w.promise;
     }

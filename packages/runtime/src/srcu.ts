@@ -103,7 +103,7 @@ export class Srcu {
     if (rt.explore) await rt.yield();
     const target = this.#period++;
     while (this.#hasReadersUpTo(target)) {
-      const w = rt.block(`synchronize_srcu(${this.name})`);
+      const w = rt.block(`synchronize_srcu(${this.name})`, undefined, true);
       this.#syncWaiters.push(w);
       await w.promise;
     }
@@ -134,7 +134,7 @@ export class Srcu {
     if (rt.explore) await rt.yield();
     const target = this.#queued;
     while (this.#invoked < target) {
-      const w = rt.block(`srcu_barrier(${this.name})`);
+      const w = rt.block(`srcu_barrier(${this.name})`, undefined, true);
       this.#barrierWaiters.push(w);
       await w.promise;
     }

@@ -54,6 +54,8 @@ export class Wait {
   readonly what: string;
   /** Who must act to end this wait (the lock owner), for the deadlock wait chain. */
   readonly holder: (() => TaskState | undefined) | undefined;
+  /** The sleeper re-checks its condition when woken, so a spurious wake-up is safe. */
+  readonly recheck: boolean;
   /** Set by wake(): the wait is over and will be settled at the next dispatch. */
   ready = false;
   error: unknown;
@@ -61,10 +63,16 @@ export class Wait {
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 
-  constructor(task: TaskState, what: string, holder: (() => TaskState | undefined) | undefined) {
+  constructor(
+    task: TaskState,
+    what: string,
+    holder: (() => TaskState | undefined) | undefined,
+    recheck = false,
+  ) {
     this.task = task;
     this.what = what;
     this.holder = holder;
+    this.recheck = recheck;
     this.promise = new Promise<void>(capture);
     this.resolve = captured.resolve;
     this.reject = captured.reject;
@@ -91,6 +99,8 @@ export class TaskState implements Task {
   nonBlock = 0;
   /** Explorer: cond_resched() calls in a row that kept the CPU (polling detection). */
   spins = 0;
+  /** KTHREAD_SHOULD_STOP, set by kthreadStop(). */
+  shouldStop = false;
   /** Tasks waiting in join(). */
   readonly joiners: Wait[] = [];
   joined = false;

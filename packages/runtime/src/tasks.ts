@@ -1,6 +1,6 @@
 import { KernelError } from './errors.js';
 import { installRuntime, Runtime, rt } from './runtime.js';
-import type { Task } from './task.js';
+import { type Task, TaskState } from './task.js';
 import { emit, sink } from './trace-sink.js';
 import { checkFunction, checkName, invalid } from './validate.js';
 
@@ -54,6 +54,49 @@ export function schedulePoint(): Promise<void> {
     return Promise.reject(e);
   }
   return rt.resched();
+}
+
+/**
+ * Asks `task` to stop and waits for it to return. Mirrors kthread_stop().
+ *
+ * **Details**: sets the flag that {@link kthreadShouldStop} reports and wakes the task
+ * from any sleep that re-checks its condition (waitEvent, completions, join, SRCU,
+ * seqcount), as wake_up_process() does; a task sleeping on a lock keeps waiting for
+ * it. The task's loop must test kthreadShouldStop(), typically in its waitEvent
+ * condition. Unlike the kernel, a task that has not started yet still runs its
+ * function (which should test the flag first).
+ *
+ * **Context**: may sleep (it joins the task).
+ *
+ * @returns what the task function returned; rethrows what it threw.
+ * @throws KernelError EINVAL if `task` is not a task of the running runtime,
+ * EDEADLK if it is the calling task.
+ * @example
+ * ```ts
+ * const worker = spawn('worker', async () => {
+ *   while (!kthreadShouldStop()) await wq.waitEvent(() => queue.length > 0 || kthreadShouldStop());
+ * });
+ * await kthreadStop(worker);
+ * ```
+ */
+export function kthreadStop<T>(task: Task<T>): Promise<T> {
+  const t = task as unknown as TaskState;
+  if (!(t instanceof TaskState) || rt.tasks[t.id] !== t) {
+    return Promise.reject(
+      invalid('kthreadStop', 'task', 'must be a task of the running runtime', task),
+    );
+  }
+  if (t === rt.current) {
+    return Promise.reject(new KernelError('EDEADLK', `kthreadStop: task ${t} cannot stop itself`));
+  }
+  t.shouldStop = true;
+  for (const w of [...t.pending]) if (w.recheck) rt.wake(w);
+  return task.join();
+}
+
+/** Whether kthreadStop() was called on the current task. Mirrors kthread_should_stop(). */
+export function kthreadShouldStop(): boolean {
+  return rt.current.shouldStop;
 }
 
 /** Options of {@link resetRuntime}. */

@@ -42,7 +42,7 @@ export class WaitQueue {
     rt.mightSleep('wait_event', this.name);
     if (rt.explore) await rt.yield();
     while (!cond()) {
-      const w = rt.block(`wait_event(${this.name})`);
+      const w = rt.block(`wait_event(${this.name})`, undefined, true);
       this.#waiters.push(w);
       await w.promise;
     }
