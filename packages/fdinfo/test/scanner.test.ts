@@ -100,6 +100,16 @@ describe('scanClients over a synthetic tree', () => {
     if (!fs.existsSync('/dev/dri')) expect(await scanClients()).toEqual([]);
   });
 
+  it('walks the real /proc twice with the cache on, seeing fds and (without a GPU) no clients', () => {
+    const scanner = new DrmClientScanner();
+    const first = scanner.discover();
+    const fds = scanner.stats.fds;
+    const second = scanner.discover();
+    expect(scanner.stats.pids).toBeGreaterThan(1);
+    expect(fds).toBeGreaterThan(0);
+    if (!fs.existsSync('/dev/dri')) expect([first, second]).toEqual([[], []]);
+  });
+
   it('treats a /dev/dri fd whose fdinfo has no drm-driver as not a client', async () => {
     writeSyntheticProcfs(root, [
       {
