@@ -41,14 +41,14 @@ export const MADV_DOFORK = 11;
 export const MADV_HUGEPAGE = 14;
 export const MADV_NOHUGEPAGE = 15;
 
-/** GUP flags (include/linux/mm_types.h enum gup_flags values we model). */
+/** GUP flags (enum gup_flags in include/linux/mm_types.h, v6.x values). */
 export const FOLL_WRITE = 0x01;
-export const FOLL_GET = 0x04;
-export const FOLL_FORCE = 0x10;
-export const FOLL_NOWAIT = 0x20;
-export const FOLL_REMOTE = 0x2000;
+export const FOLL_GET = 0x02;
+export const FOLL_FORCE = 0x08;
 export const FOLL_LONGTERM = 0x100;
-export const FOLL_PIN = 0x40000;
+export const FOLL_SPLIT_PMD = 0x200;
+/** Set internally by the *_remote variants (mm/internal.h); accepted and ignored. */
+export const FOLL_REMOTE = 0x2000;
 
 /** Fault flags (enum fault_flag). */
 export const FAULT_FLAG_WRITE = 1 << 0;

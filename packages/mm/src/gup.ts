@@ -12,13 +12,16 @@ import {
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
   FOLL_FORCE,
+  FOLL_GET,
   FOLL_LONGTERM,
   FOLL_REMOTE,
+  FOLL_SPLIT_PMD,
   FOLL_WRITE,
   PAGE_SIZE,
   TASK_SIZE,
   VM_FAULT_ERROR,
   VM_FAULT_OOM,
+  VM_HUGETLB,
   VM_IO,
   VM_MAYREAD,
   VM_MAYWRITE,
@@ -33,12 +36,13 @@ import type { Mm } from './mm.js';
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_ZONE_DEVICE } from './page-flags.js';
 import { ZERO_PFN } from './physical-memory.js';
 import { PTE_PRESENT, PTE_PROTNONE, PTE_SPECIAL, PTE_WRITE } from './pte.js';
-import { leafPfn, leafSlot } from './thp.js';
+import { hugePmdSlot, leafPfn, leafSlot, splitHugePmd } from './thp.js';
 import { faultError } from './uaccess.js';
 import { checkAlive, checkInteger } from './validate.js';
 import type { Vma } from './vma.js';
 
-const VALID_FLAGS = FOLL_WRITE | FOLL_FORCE | FOLL_LONGTERM | FOLL_REMOTE;
+const VALID_FLAGS =
+  FOLL_WRITE | FOLL_GET | FOLL_FORCE | FOLL_LONGTERM | FOLL_SPLIT_PMD | FOLL_REMOTE;
 
 /**
  * A page reference returned by GUP. release() drops it exactly once: put_page() for
@@ -67,12 +71,22 @@ class GupRef implements PageRef {
 
 /** get_user_pages_remote(): the body of Mm.getUserPages(). */
 export function getUserPages(mm: Mm, addr: number, npages: number, flags: number) {
-  return gup(mm, addr, npages, flags, false);
+  return gup(mm, addr, npages, flags, false, false);
+}
+
+/** get_user_pages_remote() proper: the caller already holds the mmap_lock. */
+export function getUserPagesLocked(mm: Mm, addr: number, npages: number, flags: number) {
+  return gup(mm, addr, npages, flags, false, true);
+}
+
+/** pin_user_pages_remote() proper: the caller already holds the mmap_lock. */
+export function pinUserPagesLocked(mm: Mm, addr: number, npages: number, flags: number) {
+  return gup(mm, addr, npages, flags, true, true);
 }
 
 /** pin_user_pages_remote(): the body of Mm.pinUserPages(). */
 export function pinUserPages(mm: Mm, addr: number, npages: number, flags: number) {
-  return gup(mm, addr, npages, flags, true);
+  return gup(mm, addr, npages, flags, true, false);
 }
 
 async function gup(
@@ -81,6 +95,7 @@ async function gup(
   npages: number,
   gupFlags: number,
   pin: boolean,
+  locked: boolean,
 ): Promise<PageRef[]> {
   checkAlive(mm);
   checkInteger('addr', addr);
@@ -90,25 +105,42 @@ async function gup(
   if (gupFlags & ~VALID_FLAGS)
     throw new KernelError(
       'EINVAL',
-      `gupFlags ${gupFlags} has bits outside FOLL_WRITE|FORCE|LONGTERM|REMOTE`,
+      `gupFlags ${gupFlags} has bits outside FOLL_WRITE|GET|FORCE|LONGTERM|SPLIT_PMD|REMOTE`,
     );
+  if (pin && gupFlags & FOLL_GET)
+    throw new KernelError('EINVAL', 'FOLL_GET cannot be combined with a pin');
   const start = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
   if (addr < 0 || start + npages * PAGE_SIZE > TASK_SIZE)
     throw new KernelError(
       'EFAULT',
       `[${addr}, +${npages} pages) is outside the user address space`,
     );
-  const refs: PageRef[] = [];
+  if (locked) {
+    mm.mmapLock.assertHeld();
+    return gupLocked(mm, start, npages, gupFlags, pin);
+  }
   await mm.mmapLock.downRead();
   try {
-    for (let i = 0; i < npages; i++) {
-      const err = await gupOne(mm, start + i * PAGE_SIZE, gupFlags, pin, refs);
-      if (err === undefined) continue;
-      if (refs.length > 0) break;
-      throw err;
-    }
+    return await gupLocked(mm, start, npages, gupFlags, pin);
   } finally {
     mm.mmapLock.upRead();
+  }
+}
+
+/** __get_user_pages(): the follow / fault loop, mmap_lock held. */
+async function gupLocked(
+  mm: Mm,
+  start: number,
+  npages: number,
+  gupFlags: number,
+  pin: boolean,
+): Promise<PageRef[]> {
+  const refs: PageRef[] = [];
+  for (let i = 0; i < npages; i++) {
+    const err = await gupOne(mm, start + i * PAGE_SIZE, gupFlags, pin, refs);
+    if (err === undefined) continue;
+    if (refs.length > 0) break;
+    throw err;
   }
   return refs;
 }
@@ -135,6 +167,8 @@ async function gupOne(
   if (vma === undefined || !vmaAllows(vma, write, (gupFlags & FOLL_FORCE) !== 0))
     return new KernelError('EFAULT', `no VMA allowing this access at ${addr}`);
   for (;;) {
+    if (gupFlags & FOLL_SPLIT_PMD && !(vma.flags & VM_HUGETLB) && hugePmdSlot(mm, addr) >= 0)
+      await splitHugePmd(mm, addr);
     const pfn = followPage(mm, addr, write, pin, (gupFlags & FOLL_FORCE) !== 0);
     if (pfn === -2) return new KernelError('EFAULT', `special mapping at ${addr} has no page`);
     if (pfn >= 0) {

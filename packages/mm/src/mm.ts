@@ -23,7 +23,13 @@ import { KernelError, RwSemaphore, SpinLock } from '@hmmkit/runtime';
 import { exitMmap } from './exit.js';
 import { handleMmFault } from './fault.js';
 import { forkMm } from './fork.js';
-import { getUserPages, type PageRef, pinUserPages } from './gup.js';
+import {
+  getUserPages,
+  getUserPagesLocked,
+  type PageRef,
+  pinUserPages,
+  pinUserPagesLocked,
+} from './gup.js';
 import { madvise } from './madvise.js';
 import { type MmapOptions, mmap, munmap } from './mmap.js';
 import { mprotect } from './mprotect.js';
@@ -316,6 +322,22 @@ export class Mm implements MmuNotifierMm {
    */
   getUserPages(addr: number, npages: number, gupFlags: number): Promise<PageRef[]> {
     return getUserPages(this, addr, npages, gupFlags);
+  }
+
+  /**
+   * getUserPages() for a caller that already holds the mmap_lock (read), as
+   * get_user_pages_remote() requires in the kernel; FOLL_SPLIT_PMD splits a PMD-mapped THP
+   * first (make_device_exclusive).
+   * **Locking**: mmap_lock held by the caller (asserted); may sleep.
+   * @throws KernelError as getUserPages().
+   */
+  getUserPagesLocked(addr: number, npages: number, gupFlags: number): Promise<PageRef[]> {
+    return getUserPagesLocked(this, addr, npages, gupFlags);
+  }
+
+  /** pinUserPages() for a caller that already holds the mmap_lock (read). */
+  pinUserPagesLocked(addr: number, npages: number, gupFlags: number): Promise<PageRef[]> {
+    return pinUserPagesLocked(this, addr, npages, gupFlags);
   }
 
   /**

@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
   FOLL_FORCE,
+  FOLL_GET,
   FOLL_LONGTERM,
+  FOLL_SPLIT_PMD,
   FOLL_WRITE,
+  MADV_HUGEPAGE,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   Mm,
+  PageTableWalker,
   PhysicalMemory,
+  PMD_SIZE,
   PROT_NONE,
   PROT_READ,
   PROT_WRITE,
@@ -95,5 +100,29 @@ describe('get_user_pages / pin_user_pages', () => {
     await expect(mm.pinUserPages(a, 1.5, 0)).rejects.toMatchObject({ code: 'EINVAL' });
     await expect(mm.getUserPages(2 ** 47 - 4096, 2, 0)).rejects.toMatchObject({ code: 'EFAULT' });
     expect(await mm.getUserPages(a, 0, 0)).toEqual([]);
+  });
+});
+
+describe('GUP with the mmap_lock held by the caller', () => {
+  it('getUserPagesLocked asserts the lock and FOLL_SPLIT_PMD splits a THP first', async () => {
+    const memory = new PhysicalMemory({ pages: 2048 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(PMD_SIZE, RW, ANON, { addr: 0x40000000 });
+    await mm.madvise(a, PMD_SIZE, MADV_HUGEPAGE);
+    await mm.write(a, fill(1, 1));
+    await expect(mm.getUserPagesLocked(a, 1, FOLL_WRITE)).rejects.toThrow();
+    await mm.mmapLock.downRead();
+    const [ref] = await mm.getUserPagesLocked(a + 4096, 1, FOLL_GET | FOLL_WRITE | FOLL_SPLIT_PMD);
+    const [pin] = await mm.pinUserPagesLocked(a, 1, FOLL_WRITE);
+    mm.mmapLock.upRead();
+    const w = new PageTableWalker(mm);
+    w.reset(a, a + 4096);
+    w.next();
+    expect(w.order).toBe(0);
+    expect(ref!.pfn).toBe(pin!.pfn + 1);
+    ref!.release();
+    pin!.release();
+    await expect(mm.pinUserPages(a, 1, FOLL_GET)).rejects.toMatchObject({ code: 'EINVAL' });
+    assertInvariants(memory);
   });
 });
