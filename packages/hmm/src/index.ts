@@ -1,10 +1,18 @@
 export { KernelError } from '@hmmkit/runtime';
+export { DevicePagePool, type DevicePagePoolOptions } from './device-page-pool.js';
 export {
   HMM_RANGE_DEFAULT_TIMEOUT,
   type HmmDriverLock,
   type HmmRangeFaultLoopOptions,
   hmmRangeFaultLoop,
 } from './driver-loop.js';
+export {
+  DevicePagemap,
+  type DevicePagemapState,
+  type MemremapPagesOptions,
+  memremapPages,
+  memunmapPages,
+} from './memremap.js';
 export {
   migrateDeviceFinalize,
   migrateDevicePages,

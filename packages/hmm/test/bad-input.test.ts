@@ -1,8 +1,11 @@
 import {
+  DevicePagePool,
   HmmPfns,
   hmmRangeFault,
   hmmRangeFaultLoop,
   type MigrateVma,
+  memremapPages,
+  memunmapPages,
   migrateDeviceFinalize,
   migrateDevicePages,
   migrateDeviceRange,
@@ -308,5 +311,73 @@ describe('migrate bad input', () => {
     expect(() => migrateDeviceFinalize(memory, a, a, -1)).toThrow(/npages/);
     expect(() => migratePfn(-1)).toThrow(/pfn must be/);
     expect(() => migratePfn(2 ** 31)).toThrow(/pfn must be/);
+  });
+});
+
+describe('device memory pools reject bad input', () => {
+  const pageFree = () => {};
+  const migrateToRam = () => 0;
+
+  it('memremapPages names the bad memory, type, nrPages, ops or owner (EINVAL)', () => {
+    const memory = new PhysicalMemory({ pages: 8 });
+    const ok = {
+      type: 'private',
+      nrPages: 2,
+      owner: 'd',
+      ops: { pageFree, migrateToRam },
+    } as const;
+    const bad: [unknown, unknown, RegExp][] = [
+      [{}, ok, /memory must be a PhysicalMemory/],
+      [memory, null, /opts must be an object/],
+      [memory, { ...ok, type: 'fsdax' }, /type must be 'private' or 'coherent', got fsdax/],
+      [memory, { ...ok, nrPages: 0 }, /nrPages must be an integer .* got 0/],
+      [memory, { ...ok, nrPages: 1.5 }, /nrPages .* got 1.5/],
+      [memory, { ...ok, ops: null }, /ops must be an object/],
+      [memory, { ...ok, ops: { migrateToRam } }, /pageFree must be a function, got undefined/],
+      [memory, { ...ok, ops: { pageFree } }, /migrateToRam is required for a private pagemap/],
+      [memory, { ...ok, owner: undefined }, /owner must be set, got undefined/],
+      [memory, { ...ok, type: 'coherent', owner: null }, /owner must be set, got null/],
+    ];
+    for (const [m, o, re] of bad)
+      expect(() => memremapPages(m as never, o as never)).toThrow(
+        expect.objectContaining({ code: 'EINVAL', message: expect.stringMatching(re) }),
+      );
+    expect(memory.pagemaps).toEqual([]);
+  });
+
+  it('pageInit rejects a pfn outside the pagemap (EINVAL) and a page in use (EBUSY)', () => {
+    const memory = new PhysicalMemory({ pages: 8 });
+    const pm = memremapPages(memory, {
+      type: 'coherent',
+      nrPages: 1,
+      owner: 'd',
+      ops: { pageFree },
+    });
+    expect(() => pm.pageInit(1)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => pm.pageInit(pm.firstPfn + 1)).toThrow(/is not in pagemap/);
+    expect(() => pm.pageInit(Number.NaN)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    pm.pageInit(pm.firstPfn);
+    expect(() => pm.pageInit(pm.firstPfn)).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    expect(pm.inUse).toBe(1);
+  });
+
+  it('memunmapPages rejects what is not a pagemap (EINVAL)', async () => {
+    await expect(memunmapPages({} as never)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(memunmapPages(undefined as never)).rejects.toThrow(/must be a DevicePagemap/);
+  });
+
+  it('DevicePagePool names a bad opts or callback and passes memremap errors through (EINVAL)', () => {
+    const memory = new PhysicalMemory({ pages: 8 });
+    const make = (o: unknown) => () => new DevicePagePool(memory, o as never);
+    expect(make(undefined)).toThrow(/opts must be an object/);
+    expect(make({ type: 'private', nrPages: 1, owner: 'd', migrateToRam: 1 })).toThrow(
+      /opts.migrateToRam must be a function, got number/,
+    );
+    expect(make({ type: 'private', nrPages: 1, owner: 'd', onPageFree: 'x' })).toThrow(
+      /opts.onPageFree must be a function, got string/,
+    );
+    expect(make({ type: 'private', nrPages: -1, owner: 'd' })).toThrow(/nrPages/);
+    expect(make({ type: 'private', nrPages: 1 })).toThrow(/owner must be set/);
+    expect(memory.pagemaps).toEqual([]);
   });
 });

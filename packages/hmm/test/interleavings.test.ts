@@ -187,7 +187,7 @@ describe('migration to device memory racing CPU accesses (DFS, preemption bound 
       const onDevice = [0, 1].filter((i) =>
         memory.pagemapOf(mm.pt.pfn[mm.pt.pteSlot(addr + i * PAGE, false)]!),
       );
-      expect(dev.free.length + onDevice.length).toBe(2);
+      expect(dev.pool.nrFree + onDevice.length).toBe(2);
       expect((await mm.read(addr + PAGE, 1))[0]).toBe(22);
       expect((await mm.read(addr, 1))[0]).toBe(11);
       outcomes.add(`${mig.cpages}:${onDevice.join('')}`);

@@ -61,12 +61,12 @@ describe('migrate to device memory and back', () => {
       expect(kindAt(mm, addr + i * PAGE)).toBe(PteKind.DEVICE_PRIVATE);
       expect(memory.pagemapOf(pfnAt(mm, addr + i * PAGE))?.owner).toBe(dev.owner);
     }
-    expect(dev.free.length).toBe(4);
+    expect(dev.pool.nrFree).toBe(4);
     assertInvariants(memory);
     expect(await mm.read(addr, 4 * PAGE)).toEqual(data);
     expect(dev.faults).toBe(4);
     for (let i = 0; i < 4; i++) expect(kindAt(mm, addr + i * PAGE)).toBe(PteKind.PRESENT);
-    expect(dev.free.length).toBe(8);
+    expect(dev.pool.nrFree).toBe(8);
     assertInvariants(memory);
   });
 
@@ -221,7 +221,7 @@ describe('the CPU-fault race in migrateVmaPages', () => {
     expect(mig.src[1]! & MIGRATE_PFN_MIGRATE).toBe(0);
     expect(kindAt(mm, addr)).toBe(PteKind.DEVICE_PRIVATE);
     expect(kindAt(mm, addr + PAGE)).toBe(PteKind.PRESENT);
-    expect(dev.free.length).toBe(3); // the unused device page went back to the pool
+    expect(dev.pool.nrFree).toBe(3); // the unused device page went back to the pool
     expect(await mm.read(addr + PAGE, PAGE)).toEqual(cpuData);
     assertInvariants(memory);
   });
@@ -246,7 +246,7 @@ describe('eviction and long-term pins', () => {
     await dev.migrateToDevice(mm, addr, 3);
     expect(await dev.evictAll()).toBe(3);
     for (let i = 0; i < 3; i++) expect(kindAt(mm, addr + i * PAGE)).toBe(PteKind.PRESENT);
-    expect(dev.free.length).toBe(4);
+    expect(dev.pool.nrFree).toBe(4);
     expect(dev.faults).toBe(0);
     expect(await mm.read(addr, 3 * PAGE)).toEqual(data);
     assertInvariants(memory);
