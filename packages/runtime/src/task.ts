@@ -5,7 +5,11 @@ import type { LockClass } from './lockdep.js';
  * scheduler), a wait is one sleep of one task on one runtime primitive.
  */
 
-/** A spawned task, as user code sees it. */
+/**
+ * A spawned task ("kernel thread"), as user code sees it. Mirrors the task_struct of a
+ * kthread: `id` counts spawns from 0 (`main`), `done` turns true when its function
+ * returns or throws, `join()` waits for that (a scheduling point in explorer runs).
+ */
 export interface Task<T = unknown> {
   readonly id: number;
   readonly name: string;
