@@ -1,6 +1,17 @@
-import { DmirrorDevice } from '@hmmkit/adapter-dmirror';
+import {
+  DmirrorDevice,
+  HMM_DMIRROR_PROT_ERROR,
+  HMM_DMIRROR_PROT_WRITE,
+} from '@hmmkit/adapter-dmirror';
 import { StaleTranslationError } from '@hmmkit/device';
-import { assertInvariants, MAP_ANONYMOUS, MAP_PRIVATE, Mm, PhysicalMemory } from '@hmmkit/mm';
+import {
+  assertInvariants,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  Mm,
+  oomReap,
+  PhysicalMemory,
+} from '@hmmkit/mm';
 import { explore, exploreOrThrow, isKernelError, replay, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import { ints, PAGE_SIZE, RW } from './helpers.js';
@@ -147,5 +158,48 @@ describe("test_hmm's own-migration window, found by the explorer", () => {
     expect((failure.error as StaleTranslationError).access.cpu.kind).toBe('migration');
     // the schedule replays to the same report
     await expect(replay(failure.schedule, scenario)).rejects.toBeInstanceOf(StaleTranslationError);
+  });
+});
+
+describe('snapshot and the OOM reaper under the explorer', () => {
+  it('a snapshot racing munmap sees the range whole before or whole after, never half', async () => {
+    const seen = new Set<string>();
+    const res = await exploreOrThrow(async () => {
+      const { memory, mm, dev, fd, addr } = await world();
+      const snap = spawn('snapshot', () => fd.snapshot(addr, 2));
+      const cpu = spawn('cpu', () => mm.munmap(addr, 2 * PAGE_SIZE));
+      const bytes = [...(await snap.join())];
+      await cpu.join();
+      if (bytes[0] !== bytes[1]) throw new Error(`half a snapshot: ${bytes}`);
+      seen.add(String(bytes[0]));
+      await teardown(memory, dev, mm, fd);
+    }, DFS);
+    expect(res.exhausted).toBe(true);
+    expect([...seen].sort()).toEqual(
+      [String(HMM_DMIRROR_PROT_WRITE), String(HMM_DMIRROR_PROT_ERROR)].sort(),
+    );
+  });
+
+  it('the OOM reaper racing a device read: the read is whole and the reap never finds the mutex held', async () => {
+    const reaped = new Set<boolean>();
+    const res = await exploreOrThrow(async () => {
+      const { memory, mm, dev, fd, addr } = await world();
+      const reader = spawn('device', async () => (await fd.read(addr, 2)).data);
+      const reaper = spawn('oom_reaper', () => oomReap(mm));
+      const data = await reader.join();
+      const ok = await reaper.join();
+      reaped.add(ok);
+      if (data === undefined) throw new Error('no data');
+      const want = ints(2);
+      const zeros = data.every((b) => b === 0);
+      if (!zeros && !data.every((b, i) => b === want[i])) throw new Error('mixed read');
+      // a failed reap skipped the VMA: the process's memory is intact
+      if (!ok) sameBytes(await mm.read(addr, 2 * PAGE_SIZE), want);
+      await teardown(memory, dev, mm, fd);
+    }, DFS);
+    expect(res.exhausted).toBe(true);
+    // dmirror never sleeps with its mutex held, so no schedule has the reaper meet it held;
+    // notifier.test.ts holds it by hand to show the trylock refusing.
+    expect([...reaped]).toEqual([true]);
   });
 });
