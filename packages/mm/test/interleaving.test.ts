@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
   FOLL_WRITE,
+  MADV_HUGEPAGE,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   Mm,
   migratePage,
   oomReap,
   PhysicalMemory,
+  PMD_SIZE,
   PROT_READ,
   PROT_WRITE,
   reclaimPage,
@@ -117,6 +119,43 @@ describe('interleavings under the explorer', () => {
 });
 
 describe('more interleavings under the explorer', () => {
+  it('THP: faults, fork, partial munmap, reclaim and a pin racing on one huge PMD', async () => {
+    const scenario = async () => {
+      const memory = new PhysicalMemory({ pages: 2048 });
+      const mm = Mm.create(memory);
+      const a = await mm.mmap(PMD_SIZE, RW, ANON, { addr: 0x40000000 });
+      await mm.madvise(a, PMD_SIZE, MADV_HUGEPAGE);
+      await mm.write(a, fill(PMD_SIZE, 1));
+      const pfn = pfnAt(mm, a + 8 * 4096);
+      let child: Mm | undefined;
+      const tasks = [
+        spawn('write', () => mm.write(a + 4096, fill(4096, 2))),
+        spawn('fork', async () => {
+          child = await mm.fork();
+        }),
+        spawn('munmap', () => mm.munmap(a + 16 * 4096, 4096)),
+        spawn('reclaim', () => reclaimPage(memory, pfn)),
+        spawn('pin', async () => {
+          const refs = await mm.pinUserPages(a + 32 * 4096, 1, FOLL_WRITE);
+          for (const r of refs) r.release();
+        }),
+      ];
+      for (const t of tasks) await t.join();
+      assertInvariants(memory);
+      expect((await mm.read(a + 4096, 1))[0]).toBe(2);
+      expect((await mm.read(a + 8 * 4096, 1))[0]).toBe(1);
+      const c = child!;
+      const b = (await c.read(a + 4096, 1))[0];
+      expect(b === 1 || b === 2).toBe(true);
+      expect((await c.read(a + 8 * 4096, 1))[0]).toBe(1);
+      await c.exit();
+      await mm.exit();
+      expect(memory.freePages).toBe(2048);
+      expect(memory.swap.usedSlots).toBe(0);
+    };
+    await exploreOrThrow(scenario, { policy: 'pct', seed: 21, runs: 40 });
+  });
+
   it('migration, reclaim and munmap of the same page: it is freed once, never while referenced', async () => {
     const scenario = async () => {
       const memory = new PhysicalMemory({ pages: 16 });
