@@ -1,6 +1,7 @@
 /** The README examples, run as written. */
 
 import {
+  DevicePagePool,
   HMM_PFN_REQ_FAULT,
   HMM_PFN_REQ_WRITE,
   HMM_PFN_VALID,
@@ -8,8 +9,6 @@ import {
   HmmPfns,
   hmmPfnToPage,
   hmmRangeFaultLoop,
-  MIGRATE_PFN_MIGRATE,
-  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
   MIGRATE_VMA_SELECT_SYSTEM,
   type MigrateVma,
   migratePfn,
@@ -18,15 +17,7 @@ import {
   migrateVmaPages,
   migrateVmaSetup,
 } from '@hmmkit/hmm';
-import {
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
-  Mm,
-  PhysicalMemory,
-  PROT_READ,
-  PROT_WRITE,
-  type VmFault,
-} from '@hmmkit/mm';
+import { MAP_ANONYMOUS, MAP_PRIVATE, Mm, PhysicalMemory, PROT_READ, PROT_WRITE } from '@hmmkit/mm';
 import { mmuNotifierRangeBlockable } from '@hmmkit/mmu-notifier';
 import { Mutex } from '@hmmkit/runtime';
 import { expect, it } from 'vitest';
@@ -72,46 +63,15 @@ it('the driver-loop example programs a device page table', async () => {
   expect(devicePt.has(addr)).toBe(false);
 });
 
-it('the migrate_vma example moves a page to device memory and back', async () => {
+it('the device memory pool example moves a page to device memory and back', async () => {
   const memory = new PhysicalMemory({ pages: 1024 });
   const mm = Mm.create(memory);
   const addr = await mm.mmap(4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   await mm.write(addr, new Uint8Array([1, 2, 3]));
 
   const owner = { name: 'my-device' };
-  const pgmap = memory.registerDevicePages({
-    nrPages: 4,
-    owner,
-    type: 'private',
-    ops: {
-      // A CPU touched a device page: bring it back (dev_pagemap_ops.migrate_to_ram).
-      async migrateToRam(vmf: VmFault) {
-        const args: MigrateVma = {
-          mm: vmf.mm,
-          vma: vmf.vma,
-          start: vmf.address,
-          end: vmf.address + 4096,
-          src: new Float64Array(1),
-          dst: new Float64Array(1),
-          cpages: 0,
-          npages: 0,
-          pgmapOwner: owner,
-          flags: MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-          faultPage: vmf.pfn,
-        };
-        await migrateVmaSetup(args);
-        if (args.src[0]! & MIGRATE_PFN_MIGRATE) {
-          const page = memory.allocPage();
-          memory.trylockPage(page); // destination pages are handed over locked
-          memory.copyPage(page, migratePfnToPage(args.src[0]!)); // the device's DMA copy
-          args.dst[0] = migratePfn(page);
-        }
-        await migrateVmaPages(args);
-        migrateVmaFinalize(args);
-        return 0;
-      },
-    },
-  });
+  // memremap_pages() + a free list; migrate_to_ram defaults to pool.migrateToRam
+  const pool = new DevicePagePool(memory, { type: 'private', nrPages: 4, owner });
 
   // Migrate to the device (lib/test_hmm.c's dmirror_migrate_to_device).
   await mm.mmapLock.downRead();
@@ -127,16 +87,20 @@ it('the migrate_vma example moves a page to device memory and back', async () =>
     pgmapOwner: owner,
     flags: MIGRATE_VMA_SELECT_SYSTEM,
   };
-  await migrateVmaSetup(args);
-  const dpage = pgmap.firstPfn;
-  memory.zoneDevicePageInit(dpage); // refcount 1, locked
-  memory.copyPage(dpage, migratePfnToPage(args.src[0]!));
+  await migrateVmaSetup(args); // MMU_NOTIFY_MIGRATE, owner = our pgmap owner
+  const dpage = pool.allocPage(); // zone_device_page_init: refcount 1, locked
+  memory.copyPage(dpage, migratePfnToPage(args.src[0]!)); // the device's DMA copy
   args.dst[0] = migratePfn(dpage);
   await migrateVmaPages(args);
-  migrateVmaFinalize(args);
+  migrateVmaFinalize(args); // the PTE is now a device-private entry
   mm.mmapLock.upRead();
+  expect(pool.nrUsed).toBe(1);
 
-  // The CPU reads it: a fault on the device-private entry calls migrateToRam.
+  // The CPU reads it: a fault on the device-private entry calls pool.migrateToRam.
   expect([...(await mm.read(addr, 3))]).toEqual([1, 2, 3]);
-  expect(memory.refcount[dpage]).toBe(0); // the device page is free again
+  expect(memory.refcount[dpage]).toBe(0); // page_free put it back on the free list
+  expect(pool.nrFree).toBe(4);
+
+  await pool.remove(); // evict what is left, then memunmap_pages
+  expect(pool.pagemap.state).toBe('dead');
 });
