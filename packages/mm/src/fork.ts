@@ -208,7 +208,8 @@ function copyOne(
 /** Takes the child's reference and mapping of `pfn` (folio_try_dup_anon_rmap / dup_file_rmap). */
 function shareAnon(src: Mm, pfn: number): void {
   const memory = src.memory;
-  memory.getPage(pfn);
+  // The entry holds a reference, so the frame is in use: no need for getPage()'s checks.
+  memory.refcount[pfn]!++;
   memory.mapcount[pfn]!++;
   memory.flags[pfn]! &= ~PG_ANON_EXCLUSIVE;
 }
