@@ -1,6 +1,7 @@
 export type { DriverSampleName } from './driver-samples.js';
 export { DRIVER_SAMPLES } from './driver-samples.js';
 export { formatFdinfo } from './format.js';
+export { type GputopOutput, runGputop } from './gputop-run.js';
 export type { GputopArgs, GputopSortKey } from './gputop-view.js';
 export {
   GPUTOP_SORT_KEYS,

@@ -8,6 +8,7 @@ import {
   type DrmClientSample,
   parseGputopArgs,
   renderTable,
+  runGputop,
   sortUsages,
   toJsonDocument,
   withClientId,
@@ -165,5 +166,31 @@ describe('hmmkit-gputop command', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--sort must be one of/);
+  });
+});
+
+describe('runGputop (in process)', () => {
+  it('writes one JSON sample for --once --json and resolves with 0', async () => {
+    const root = fs.mkdtempSync(`${os.tmpdir()}/gputop-`);
+    try {
+      const info = withClientId(DRIVER_SAMPLES.amdgpu, 7);
+      writeSyntheticProcfs(root, [
+        { pid: 9, comm: 'blender', fds: [{ fd: 4, target: '/dev/dri/renderD129', fdinfo: info }] },
+      ]);
+      const chunks: string[] = [];
+      const code = await runGputop(['--once', '--json', '--interval', '10', '--proc-root', root], {
+        write: (t) => chunks.push(t),
+      });
+      expect(code).toBe(0);
+      const doc = JSON.parse(chunks.join(''));
+      expect(doc.clients).toHaveLength(1);
+      expect(doc.clients[0]).toMatchObject({ pid: 9, comm: 'blender', clientId: '7' });
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a bad option before scanning anything', async () => {
+    await expect(runGputop(['--sort', 'colour'], { write: () => {} })).rejects.toThrow(/sort/);
   });
 });

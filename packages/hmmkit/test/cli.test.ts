@@ -54,3 +54,16 @@ describe('hmmkit command line', () => {
     await expect(runCli('demo' as unknown as string[], () => {})).rejects.toThrow(/argv/);
   });
 });
+
+describe('hmmkit top', () => {
+  it('passes its options to gputop and reports no DRM clients on an empty procfs tree', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hmmkit-proc-'));
+    const { code, out } = await run('top', '--once', '--proc-root', root);
+    expect(code).toBe(0);
+    expect(out).toBe(`no DRM clients found under ${root}`);
+  });
+
+  it('rejects a gputop option it does not know', async () => {
+    await expect(run('top', '--frobnicate')).rejects.toThrow(/frobnicate/);
+  });
+});

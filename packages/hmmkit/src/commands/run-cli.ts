@@ -1,5 +1,6 @@
 /** Command-line parsing and dispatch, apart from the bin so tests can drive it. */
 import { parseArgs } from 'node:util';
+import { runGputop } from '@hmmkit/fdinfo';
 import type { ExploreOptions } from '@hmmkit/runtime';
 import { demo } from './demo.js';
 import { exploreCommand, listScenarios, replayCommand } from './explore.js';
@@ -14,6 +15,7 @@ commands:
                                         run a scenario under many interleavings (default: dfs, bound 2)
   replay <scenario> <schedule> [--trace out.json]
                                         replay one schedule; --trace writes a Perfetto-readable trace
+  top [gputop options]                  per-client GPU engine busyness from DRM fdinfo (hmmkit-gputop --help)
   help                                  this text`;
 
 const OPTIONS = {
@@ -37,6 +39,7 @@ export async function runCli(
   argv: readonly string[],
   print: (line: string) => void,
 ): Promise<number> {
+  if (Array.isArray(argv) && argv[0] === 'top') return top(argv.slice(1), print);
   const { values, positionals } = parse(argv);
   const [command, ...rest] = positionals;
   if (values.help || command === 'help') {
@@ -57,6 +60,14 @@ export async function runCli(
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
+}
+
+/** `hmmkit top`: @hmmkit/fdinfo's gputop, its options passed through untouched. */
+function top(argv: readonly string[], print: (line: string) => void): Promise<number> {
+  return runGputop(argv, {
+    write: (text) => print(text.replace(/\n$/, '')),
+    isTTY: process.stdout.isTTY,
+  });
 }
 
 function parse(argv: readonly string[]): { values: Values; positionals: string[] } {
