@@ -106,8 +106,17 @@ export class Dmirror {
     readonly ctx: DeviceContext,
   ) {}
 
-  /** dmirror_fops_open(); use DmirrorDevice.open(). */
+  /**
+   * Opens `device` for the process owning `mm`. Mirrors dmirror_fops_open(); the usual
+   * entry point is DmirrorDevice.open().
+   * **Context**: may sleep (the notifier insert takes the mmap_lock).
+   * @throws KernelError EINVAL for a bad device, an mm of another memory or an exited mm.
+   */
   static async open(device: DmirrorDevice, mm: Mm): Promise<Dmirror> {
+    if (typeof device?.hw?.open !== 'function')
+      throw new KernelError('EINVAL', `device must be a DmirrorDevice, got ${String(device)}`);
+    if (!(mm instanceof Mm) || mm.memory !== device.memory)
+      throw new KernelError('EINVAL', `mm must be an Mm of the device's memory, got ${String(mm)}`);
     if (mm.mmUsers() === 0) throw new KernelError('EINVAL', `mm ${mm.id} has exited`);
     const d = new Dmirror(device, mm, device.hw.open(mm, { clientName: 'dmirror' }));
     try {

@@ -1,4 +1,4 @@
-import { type Dmirror, DmirrorDevice, KernelError } from '@hmmkit/adapter-dmirror';
+import { Dmirror, DmirrorDevice, KernelError } from '@hmmkit/adapter-dmirror';
 import { MAP_ANONYMOUS, MAP_PRIVATE, Mm, PhysicalMemory } from '@hmmkit/mm';
 import { describe, expect, it } from 'vitest';
 import { ANON, PAGE_SIZE, RW, system } from './helpers.js';
@@ -118,6 +118,8 @@ describe('bad input to the device', () => {
     expect(await codeOf(dev.open({} as Mm))).toBe('EINVAL');
     expect(await codeOf(dev.open(Mm.create(new PhysicalMemory({ pages: 8 }))))).toBe('EINVAL');
     const mm = Mm.create(memory);
+    expect(await codeOf(Dmirror.open({} as DmirrorDevice, mm))).toBe('EINVAL');
+    expect(await codeOf(Dmirror.open(dev, {} as Mm))).toBe('EINVAL');
     await mm.exit();
     expect(await codeOf(dev.open(mm))).toBe('EINVAL');
   });
