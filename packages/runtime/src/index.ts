@@ -40,6 +40,7 @@ export { Kref } from './kref.js';
 export { LockdepMap } from './lockdep-map.js';
 export { Mutex } from './mutex.js';
 export { Prng } from './prng.js';
+export { reportViolation } from './report-violation.js';
 export { RwSemaphore } from './rw-semaphore.js';
 export { SeqCount } from './seqcount.js';
 export { SpinLock } from './spinlock.js';
