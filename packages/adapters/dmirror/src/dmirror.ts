@@ -48,7 +48,7 @@ import {
   type MmuNotifierRange,
   mmuNotifierRangeBlockable,
 } from '@hmmkit/mmu-notifier';
-import { KernelError, Mutex } from '@hmmkit/runtime';
+import { KernelError, Mutex, trace } from '@hmmkit/runtime';
 import { DMIRROR_CHUNK_PAGES, DMIRROR_NOTIFIER_LENGTH } from './constants.js';
 import { mmapDeviceFile } from './device-file.js';
 import type { DmirrorDevice } from './dmirror-device.js';
@@ -173,6 +173,7 @@ export class Dmirror {
     );
     this.ctx.unmap(start, end);
     this.ctx.flushTlb(start, end);
+    trace('dmirror', 'invalidate', { device: this.device.minor, event: range.event, start, end });
     this.mutex.unlock();
   }
 
@@ -485,6 +486,7 @@ export class Dmirror {
   #checkIoctl(fn: string, addr: number, npages: number): number {
     this.#assertOpen(fn);
     const end = checkCmd(fn, addr, npages);
+    trace('dmirror', fn, { device: this.device.minor, addr, npages });
     if (this.mm.mmUsers() === 0)
       throw new KernelError('EINVAL', `${fn}: mm ${this.mm.id} has exited`);
     return end;
