@@ -1,23 +1,31 @@
 /**
- * struct dmirror_device: one /dev/hmm_dmirrorN, its ZONE_DEVICE memory (private or
- * coherent), the free list of its device pages, and the dev_pagemap_ops the CPU calls back.
+ * struct dmirror_device: one /dev/hmm_dmirrorN and its ZONE_DEVICE memory (private or
+ * coherent). The memory is a @hmmkit/hmm DevicePagePool (memremap_pages() with the free
+ * list test_hmm threads through zone_device_data); this file adds what is dmirror's own:
+ * which open file migrated each page (rpage->zone_device_data), the migrate_to_ram that
+ * also drops that file's device entry, and the ioctl-facing RELEASE.
  *
- * Locking (as the kernel's `mdevice->lock` spinlock): the free list, `#mirrorOf` and the
- * counters change only in synchronous code (never across an await), so no task can see them
- * half updated; the kernel's spinlock has nothing to order here beyond that.
+ * Locking (the kernel's `mdevice->lock`): the pool guards its free list with its spinlock;
+ * `#mirrorOf` changes only in synchronous code (allocPage(), page_free), never across an
+ * await, so no task sees it half updated.
  *
- * Device memory: the kernel registers 256 MiB chunks with memremap_pages(), the first at
- * module load and more on demand. The model registers one pagemap of `pages` pages at
- * create() and never grows it; RELEASE evicts every page and then hands them all out again,
- * as a fresh chunk would be.
+ * Device memory: the kernel registers 256 MiB chunks, the first at module load and more on
+ * demand. The model registers one pool of `pages` pages at create() and never grows it;
+ * RELEASE evicts every page, which returns them all to the free list, as a fresh chunk
+ * would be.
  */
 import { Device } from '@hmmkit/device';
-import { MIGRATE_VMA_SELECT_DEVICE_COHERENT, MIGRATE_VMA_SELECT_DEVICE_PRIVATE } from '@hmmkit/hmm';
-import { type DevPagemap, Mm, PhysicalMemory } from '@hmmkit/mm';
+import {
+  type DevicePagemap,
+  DevicePagePool,
+  MIGRATE_VMA_SELECT_DEVICE_COHERENT,
+  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+} from '@hmmkit/hmm';
+import { Mm, PhysicalMemory } from '@hmmkit/mm';
 import { KernelError } from '@hmmkit/runtime';
 import { DEVMEM_CHUNK_PAGES, DMIRROR_NDEVICES } from './constants.js';
 import { Dmirror } from './dmirror.js';
-import { devmemFault, evictChunk } from './migrate-to-ram.js';
+import { devmemFault } from './migrate-to-ram.js';
 
 /** MEMORY_DEVICE_PRIVATE (HMM_DMIRROR_MEMORY_DEVICE_PRIVATE) or _COHERENT. */
 export type DmirrorKind = 'private' | 'coherent';
@@ -46,19 +54,10 @@ export class DmirrorDevice {
   readonly minor: number;
   /** The simulated hardware: one client (DeviceContext) per open file, DMA through it. */
   readonly hw: Device;
-  /** The device memory (memremap_pages()); its owner is this device. */
-  readonly pagemap: DevPagemap;
-  /** Pages handed out (mdevice->calloc). */
-  calloc = 0;
-  /** Pages given back (mdevice->cfree). */
-  cfree = 0;
-  /** Free device pfns, a stack (the free_pages list threaded through zone_device_data). */
-  readonly #free: Int32Array;
-  #nfree = 0;
+  /** The device memory (memremap_pages() + free list); its owner is this device. */
+  readonly pool: DevicePagePool;
   /** Per device page: the open file that migrated it (rpage->zone_device_data). */
   readonly #mirrorOf: (Dmirror | undefined)[];
-  /** Set while RELEASE evicts the chunk: freed pages stay off the free list (chunk->remove). */
-  #removing = false;
 
   private constructor(
     readonly memory: PhysicalMemory,
@@ -67,18 +66,16 @@ export class DmirrorDevice {
   ) {
     this.minor = nextMinor++;
     this.hw = new Device(memory, { name: `hmm_dmirror${this.minor}` });
-    this.pagemap = memory.registerDevicePages({
+    this.pool = new DevicePagePool(memory, {
+      type: kind,
       nrPages: pages,
       owner: this,
-      type: kind,
-      ops: {
-        migrateToRam: (vmf) => devmemFault(this, vmf),
-        pageFree: (pfn) => this.#pageFree(pfn),
+      migrateToRam: (vmf) => devmemFault(this, vmf),
+      onPageFree: (pfn) => {
+        this.#mirrorOf[pfn - this.pool.pagemap.firstPfn] = undefined;
       },
     });
-    this.#free = new Int32Array(pages);
     this.#mirrorOf = new Array(pages);
-    this.#refill();
   }
 
   /**
@@ -132,6 +129,11 @@ export class DmirrorDevice {
     return Dmirror.open(this, mm);
   }
 
+  /** The pool's pagemap (first pfn, size, owner). */
+  get pagemap(): DevicePagemap {
+    return this.pool.pagemap;
+  }
+
   /** MIGRATE_VMA_SELECT_* for pages of this device (dmirror_select_device()). */
   get selectFlags(): number {
     return this.kind === 'private'
@@ -141,7 +143,7 @@ export class DmirrorDevice {
 
   /** Device pages on the free list. */
   get freePages(): number {
-    return this.#nfree;
+    return this.pool.nrFree;
   }
 
   /**
@@ -150,48 +152,24 @@ export class DmirrorDevice {
    * **Context**: never sleeps.
    */
   allocPage(dmirror: Dmirror): number {
-    if (this.#nfree === 0) return -1;
-    const pfn = this.#free[--this.#nfree]!;
-    this.calloc++;
-    this.memory.zoneDevicePageInit(pfn);
-    this.#mirrorOf[pfn - this.pagemap.firstPfn] = dmirror;
+    const pfn = this.pool.allocPage();
+    if (pfn >= 0) this.#mirrorOf[pfn - this.pool.pagemap.firstPfn] = dmirror;
     return pfn;
   }
 
   /** The open file that migrated device page `pfn` here (rpage->zone_device_data). */
   mirrorOf(pfn: number): Dmirror | undefined {
-    return this.#mirrorOf[pfn - this.pagemap.firstPfn];
+    return this.#mirrorOf[pfn - this.pool.pagemap.firstPfn];
   }
 
   /**
-   * Evicts every device page back to system memory, then frees the chunk for reuse.
+   * Evicts every device page back to system memory; they return to the free list.
    * Mirrors dmirror_device_remove_chunks() (HMM_DMIRROR_RELEASE).
    * **Context**: may sleep (migrate_device_range() takes page locks and notifiers).
+   * @throws KernelError ENOMEM when system memory ran out (the kernel's __GFP_NOFAIL); the
+   * pages that could not move stay in device memory.
    */
   async removeChunks(): Promise<void> {
-    this.#removing = true;
-    this.#nfree = 0;
-    try {
-      await evictChunk(this);
-    } finally {
-      this.#removing = false;
-      this.#refill();
-    }
-  }
-
-  /** page_free(): back on the free list unless the chunk is being removed (dmirror_devmem_free). */
-  #pageFree(pfn: number): void {
-    this.#mirrorOf[pfn - this.pagemap.firstPfn] = undefined;
-    if (this.#removing) return;
-    this.cfree++;
-    this.#free[this.#nfree++] = pfn;
-  }
-
-  /** Puts every idle page of the pagemap on the free list, lowest pfn handed out first. */
-  #refill(): void {
-    const { firstPfn, nrPages } = this.pagemap;
-    this.#nfree = 0;
-    for (let pfn = firstPfn + nrPages - 1; pfn >= firstPfn; pfn--)
-      if (this.memory.refcount[pfn] === 0) this.#free[this.#nfree++] = pfn;
+    await this.pool.evict();
   }
 }

@@ -1,16 +1,13 @@
 /**
- * Device memory back to system memory: the CPU fault on a device-private page
- * (dmirror_devmem_fault(), the pagemap's migrate_to_ram) and the eviction of the whole chunk
- * (dmirror_device_evict_chunk(), for HMM_DMIRROR_RELEASE). MIGRATE_TO_SYS shares the copy
+ * Device memory back to system memory on a CPU fault on a device-private page
+ * (dmirror_devmem_fault(), the pagemap's migrate_to_ram). Unlike the pool's default
+ * migrate_to_ram it drops the migrating file's device entry. MIGRATE_TO_SYS shares the copy
  * step with the fault.
  */
 import {
   MIGRATE_PFN_MIGRATE,
   MIGRATE_PFN_WRITE,
   type MigrateVma,
-  migrateDeviceFinalize,
-  migrateDevicePages,
-  migrateDeviceRange,
   migratePfn,
   migratePfnToPage,
   migrateVmaFinalize,
@@ -85,26 +82,4 @@ export async function devmemFault(dev: DmirrorDevice, vmf: VmFault): Promise<num
   // No device-side finalize: devmemAllocAndCopy() already dropped the device entry.
   migrateVmaFinalize(args);
   return 0;
-}
-
-/**
- * Migrates every in-use page of `dev`'s memory to system memory by pfn. Mirrors
- * dmirror_device_evict_chunk(). A page whose copy cannot be allocated stays in device
- * memory (the kernel allocates with __GFP_NOFAIL).
- * **Context**: may sleep.
- */
-export async function evictChunk(dev: DmirrorDevice): Promise<void> {
-  const { firstPfn, nrPages } = dev.pagemap;
-  const memory = dev.memory;
-  const src = new Float64Array(nrPages);
-  const dst = new Float64Array(nrPages);
-  await migrateDeviceRange(memory, src, firstPfn, nrPages);
-  for (let i = 0; i < nrPages; i++) {
-    const spage = migratePfnToPage(src[i]!);
-    if (spage < 0 || !(src[i]! & MIGRATE_PFN_MIGRATE)) continue;
-    const dpage = copyToSystemPage(memory, spage);
-    if (dpage >= 0) dst[i] = dstEntry(dpage, src[i]!);
-  }
-  migrateDevicePages(memory, src, dst, nrPages);
-  migrateDeviceFinalize(memory, src, dst, nrPages);
 }
