@@ -207,8 +207,8 @@ export class Mm implements MmuNotifierMm {
    * Maps `length` bytes. Mirrors do_mmap() (mm/mmap.c).
    * **Locking**: takes the mmap_lock for write; may sleep. MAP_FIXED over existing mappings
    * sends MMU_NOTIFY_UNMAP for the range replaced.
-   * @throws KernelError EINVAL (bad length, flags, alignment, offset; no file and not
-   * MAP_ANONYMOUS), ENOMEM (no room, past TASK_SIZE, too few free hugetlb pages), EPERM
+   * @throws KernelError EBADF (no file and not MAP_ANONYMOUS), EINVAL (bad length, flags,
+   * alignment, offset), ENOMEM (no room, past TASK_SIZE, too few free hugetlb pages), EPERM
    * (MAP_FIXED below mmap_min_addr), EEXIST (MAP_FIXED_NOREPLACE over a mapping),
    * EOPNOTSUPP (shared MAP_HUGETLB, unknown flags with MAP_SHARED_VALIDATE).
    */

@@ -112,6 +112,11 @@ function checkMmapArgs(length: number, prot: number, flags: number, opts: MmapOp
   checkInteger('length', length);
   checkInteger('prot', prot);
   checkInteger('flags', flags);
+  // ksys_mmap_pgoff() looks the fd up before do_mmap() checks anything else.
+  const anon = (flags & MAP_ANONYMOUS) !== 0;
+  const file = anon ? undefined : opts.file;
+  if (!anon && !(file instanceof MemFile))
+    throw new KernelError('EBADF', `flags ${flags}: no MAP_ANONYMOUS and no file to map`);
   if (length <= 0) throw new KernelError('EINVAL', `length must be > 0, got ${length}`);
   if (prot < 0) throw new KernelError('EINVAL', `prot must be >= 0, got ${prot}`);
   const huge = (flags & MAP_HUGETLB) !== 0;
@@ -124,10 +129,6 @@ function checkMmapArgs(length: number, prot: number, flags: number, opts: MmapOp
     throw new KernelError('EOPNOTSUPP', `flags ${flags}: unknown bits with MAP_SHARED_VALIDATE`);
   if (huge && (type !== MAP_PRIVATE || !(flags & MAP_ANONYMOUS)))
     throw new KernelError('EOPNOTSUPP', 'only MAP_PRIVATE|MAP_ANONYMOUS hugetlb is modelled');
-  const anon = (flags & MAP_ANONYMOUS) !== 0;
-  const file = anon ? undefined : opts.file;
-  if (!anon && !(file instanceof MemFile))
-    throw new KernelError('EINVAL', 'no file and no MAP_ANONYMOUS (EBADF in the kernel)');
   const offset = opts.offset ?? 0;
   checkInteger('offset', offset);
   if (offset < 0 || !isPageAligned(offset))

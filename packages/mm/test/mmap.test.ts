@@ -62,6 +62,15 @@ describe('mmap', () => {
     expect(memory.freePages).toBe(56);
   });
 
+  it('a mapping with neither a file nor MAP_ANONYMOUS fails with EBADF before other checks', async () => {
+    const { mm } = setup();
+    await expect(mm.mmap(4096, RW, MAP_PRIVATE)).rejects.toMatchObject({ code: 'EBADF', errno: 9 });
+    await expect(mm.mmap(4096, RW, MAP_SHARED)).rejects.toMatchObject({ code: 'EBADF' });
+    // ksys_mmap_pgoff() fails on the fd before do_mmap() looks at the length.
+    await expect(mm.mmap(0, RW, MAP_SHARED)).rejects.toMatchObject({ code: 'EBADF' });
+    expect(mm.vmas.length).toBe(0);
+  });
+
   it('rejects bad length, flags and addresses with the kernel errno', async () => {
     const { memory, mm } = setup();
     const f = memory.createFile(4096);
@@ -70,7 +79,7 @@ describe('mmap', () => {
     await expect(mm.mmap(TASK_SIZE + 1, RW, ANON)).rejects.toMatchObject({ code: 'ENOMEM' });
     await expect(mm.mmap(TASK_SIZE, RW, ANON)).rejects.toMatchObject({ code: 'ENOMEM' });
     await expect(mm.mmap(4096, RW, MAP_ANONYMOUS)).rejects.toMatchObject({ code: 'EINVAL' });
-    await expect(mm.mmap(4096, RW, MAP_PRIVATE)).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(mm.mmap(4096, RW, MAP_PRIVATE)).rejects.toMatchObject({ code: 'EBADF' });
     await expect(mm.mmap(4096, RW, ANON | MAP_FIXED, { addr: 0x10001 })).rejects.toMatchObject({
       code: 'EINVAL',
     });

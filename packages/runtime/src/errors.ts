@@ -14,6 +14,7 @@ export type Errno =
   | 'EINTR'
   | 'EIO'
   | 'E2BIG'
+  | 'EBADF'
   | 'EAGAIN'
   | 'ENOMEM'
   | 'EACCES'
@@ -39,6 +40,7 @@ export const ERRNO: Readonly<Record<Errno, number>> = Object.freeze({
   EINTR: 4,
   EIO: 5,
   E2BIG: 7,
+  EBADF: 9,
   EAGAIN: 11,
   ENOMEM: 12,
   EACCES: 13,

@@ -33,6 +33,7 @@ describe('KernelError', () => {
   it('ERRNO holds the asm-generic numbers', () => {
     expect(ERRNO).toMatchObject({
       EPERM: 1,
+      EBADF: 9,
       EBUSY: 16,
       EINVAL: 22,
       EDEADLK: 35,
