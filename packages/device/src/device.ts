@@ -4,11 +4,17 @@
  * the DMA path and scheduler.ts for time.
  */
 import { type DrmFdinfo, formatFdinfo } from '@hmmkit/fdinfo';
-import { Mm, type PhysicalMemory } from '@hmmkit/mm';
+import { Mm, PAGE_SIZE, type PhysicalMemory } from '@hmmkit/mm';
 
 import { DeviceContext, type DeviceShared, type StaleCheckMode } from './context.js';
 import { type DeviceFaultHandler, FaultQueue } from './fault-queue.js';
 import { clientFdinfo } from './fdinfo.js';
+import {
+  checkPoolOptions,
+  DeviceMemoryPool,
+  type DeviceMemoryPoolOptions,
+  ownPool,
+} from './memory-pool.js';
 import { Scheduler } from './scheduler.js';
 import type { StaleAccess } from './stale-check.js';
 import { checkInt, checkName, invalid } from './validate.js';
@@ -54,6 +60,12 @@ export class Device {
   /** What the clients share with the device (internal). */
   readonly #shared: DeviceShared;
   readonly #clients = new Set<DeviceContext>();
+  /** Memory pools owned by the device (createPool / removePool; never touched by DMA). */
+  readonly #pools: DeviceMemoryPool[] = [];
+  /** Pool pages charged per client; changed by pool allocPage() and page_free only. */
+  readonly #vramPages = new Map<DeviceContext, number>();
+  /** Whether vram in fdinfo comes from the pools (set by the first createPool()). */
+  #poolAccounting = false;
 
   /**
    * Creates the device. **Context**: never sleeps.
@@ -203,14 +215,64 @@ export class Device {
   }
 
   /**
+   * Registers `opts.nrPages` pages of device memory as a pool of this device, through
+   * @hmmkit/hmm's DevicePagePool (memremap_pages with the device as pgmap owner unless
+   * `opts.owner` says otherwise). From the first pool on, a client's fdinfo vram is the
+   * pool pages charged to it (`pool.allocPage(ctx)`), instead of the device pages it maps.
+   * Mirrors a driver's probe-time devm_memremap_pages() (dmirror_device_init,
+   * nouveau_dmem_init, kgd2kfd_init_zone_device).
+   *
+   * **Context**: never sleeps.
+   * @throws KernelError EINVAL for a bad type, nrPages, owner or migrateToRam (named).
+   * @example
+   * const vram = device.createPool({ type: 'private', nrPages: 256 });
+   * const dpage = vram.allocPage(ctx); // a migrate_vma destination, charged to ctx
+   */
+  createPool(opts: DeviceMemoryPoolOptions): DeviceMemoryPool {
+    const o = checkPoolOptions(opts);
+    const pool = new DeviceMemoryPool(this, this.memory, o, (ctx, n) => this.#charge(ctx, n));
+    this.#pools.push(pool);
+    this.#poolAccounting = true;
+    return pool;
+  }
+
+  /** The device's memory pools, in creation order (removed ones are gone). */
+  get pools(): readonly DeviceMemoryPool[] {
+    return this.#pools;
+  }
+
+  /**
+   * Evicts every page of `pool` still in use to system RAM, then unregisters it, sleeping
+   * until its last page is freed. Mirrors dmirror_device_remove_chunks() (evict, then
+   * memunmap_pages()) at device removal.
+   *
+   * **Locking**: no lock held; sleeps (a CPU fault on one of the pages may finish first).
+   * @throws KernelError EINVAL when `pool` is not a pool of this device; EBUSY while another
+   * removal of it runs; ENOMEM when RAM ran out (the pool stays, with what did not move).
+   */
+  async removePool(pool: DeviceMemoryPool): Promise<void> {
+    const p = ownPool('Device.removePool', this.#pools, pool);
+    await p.pool.remove();
+    this.#pools.splice(this.#pools.indexOf(p), 1);
+  }
+
+  #charge(ctx: DeviceContext, pages: number): void {
+    const n = (this.#vramPages.get(ctx) ?? 0) + pages;
+    if (n === 0) this.#vramPages.delete(ctx);
+    else this.#vramPages.set(ctx, n);
+  }
+
+  /**
    * The usage of `ctx` as a DrmFdinfo. Mirrors drm_show_fdinfo() with the driver's
-   * show_fdinfo (busy ns per engine, memory per region).
+   * show_fdinfo (busy ns per engine, memory per region: `vram` from the pools once the
+   * device has one, else the device pages the client maps).
    * @throws KernelError EINVAL when `ctx` is not a client of this device.
    */
   fdinfo(ctx: DeviceContext): DrmFdinfo {
     if (!(ctx instanceof DeviceContext) || ctx.device !== this)
       throw invalid('Device.fdinfo', 'ctx', 'a client of this device', ctx);
-    return clientFdinfo(ctx, this.name, this.pdev, this.engines);
+    const vram = this.#poolAccounting ? (this.#vramPages.get(ctx) ?? 0) * PAGE_SIZE : undefined;
+    return clientFdinfo(ctx, this.name, this.pdev, this.engines, vram);
   }
 
   /** The text of /proc/<pid>/fdinfo/<fd> for `ctx` (the drm-* lines). Same contract as fdinfo(). */

@@ -3,7 +3,8 @@
  * as a DrmFdinfo and printed by @hmmkit/fdinfo's formatter: drm-driver, drm-client-id,
  * drm-pdev, drm-client-name, then drm-engine-<name> in ns for every engine (with
  * drm-engine-capacity-<name> when it has more than one instance), then drm-total- and
- * drm-resident- for the regions `system` (RAM) and `vram` (device memory).
+ * drm-resident- for the regions `system` (RAM) and `vram` (device memory: the pool pages
+ * charged to the client when the device has pools, else the device pages it maps).
  */
 import type { DrmFdinfo } from '@hmmkit/fdinfo';
 import type { DeviceContext } from './context.js';
@@ -14,6 +15,7 @@ export function clientFdinfo(
   driver: string,
   pdev: string | undefined,
   engines: ReadonlyArray<{ name: string; capacity: number }>,
+  vramBytes: number | undefined,
 ): DrmFdinfo {
   const info: DrmFdinfo = { driver, clientId: ctx.clientId, engines: {}, memory: {}, other: {} };
   if (pdev !== undefined) info.pdev = pdev;
@@ -24,6 +26,7 @@ export function clientFdinfo(
   }
   const r = ctx.residentBytes;
   info.memory.system = { total: r.system, resident: r.system };
-  info.memory.vram = { total: r.vram, resident: r.vram };
+  const vram = vramBytes ?? r.vram;
+  info.memory.vram = { total: vram, resident: vram };
   return info;
 }

@@ -17,4 +17,5 @@ export {
 export { Device, type DeviceOptions } from './device.js';
 export type { DeviceFault, DeviceFaultHandler } from './fault-queue.js';
 export { DmaFence } from './fence.js';
+export { DeviceMemoryPool, type DeviceMemoryPoolOptions } from './memory-pool.js';
 export { type CpuView, type StaleAccess, StaleTranslationError } from './stale-check.js';

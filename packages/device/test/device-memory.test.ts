@@ -10,11 +10,10 @@ afterEach(() => setTraceSink(undefined));
 describe('device memory, fault delivery, tracing, teardown', () => {
   it('DMA into a device page works while the page is in use and is reported once it is freed', async () => {
     const { memory } = await system(1);
-    const pgmap = memory.registerDevicePages({ nrPages: 2, owner: 'vram', type: 'private' });
     const device = new Device(memory);
+    const vram = device.createPool({ type: 'private', nrPages: 2 });
     const ctx = device.open();
-    const pfn = pgmap.firstPfn;
-    memory.zoneDevicePageInit(pfn);
+    const pfn = vram.allocPage(ctx);
     memory.unlockPage(pfn);
     ctx.map(0x40000, pfn, RW);
     await ctx.dmaWrite(0x40000, new Uint8Array([1, 2, 3]));
@@ -29,13 +28,14 @@ describe('device memory, fault delivery, tracing, teardown', () => {
 
   it('memory accounting follows map, remap and unmap', async () => {
     const { memory } = await system(1);
-    const pgmap = memory.registerDevicePages({ nrPages: 1, owner: 'vram', type: 'coherent' });
-    const ctx = new Device(memory).open();
+    const device = new Device(memory);
+    const vram = device.createPool({ type: 'coherent', nrPages: 1 });
+    const ctx = device.open();
     const ram = memory.allocPage();
     ctx.map(0, ram, RW);
     ctx.map(PAGE, ram, RW);
     expect(ctx.residentBytes).toEqual({ system: 2 * PAGE, vram: 0 });
-    ctx.map(PAGE, pgmap.firstPfn, RW);
+    ctx.map(PAGE, vram.allocPage(), RW);
     expect(ctx.residentBytes).toEqual({ system: PAGE, vram: PAGE });
     expect(ctx.unmap(0, 2 * PAGE)).toBe(2);
     expect(ctx.residentBytes).toEqual({ system: 0, vram: 0 });

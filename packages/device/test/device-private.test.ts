@@ -1,6 +1,5 @@
 import {
   MIGRATE_PFN_MIGRATE,
-  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
   MIGRATE_VMA_SELECT_SYSTEM,
   type MigrateVma,
   migratePfn,
@@ -9,64 +8,47 @@ import {
   migrateVmaPages,
   migrateVmaSetup,
 } from '@hmmkit/hmm';
-import { Mm, PAGE_SIZE, PageTableWalker, PhysicalMemory, PteKind, type VmFault } from '@hmmkit/mm';
+import { Mm, PAGE_SIZE, PageTableWalker, PhysicalMemory, PteKind } from '@hmmkit/mm';
 import { describe, expect, it } from 'vitest';
-import { Device, StaleTranslationError } from '../src/index.js';
+import {
+  Device,
+  type DeviceContext,
+  type DeviceMemoryPool,
+  StaleTranslationError,
+} from '../src/index.js';
 import { ANON, pattern, RW } from './helpers.js';
 import { type DriverBug, MirrorDriver } from './mirror-driver.js';
 
 /**
- * Device-private memory for the tests: one pagemap, a free list, migrate one page to the
- * device with migrate_vma, and migrate_to_ram on a CPU fault (as test_hmm.c does).
+ * Migrates the page at `addr` into the device's private pool, charged to `ctx`, with
+ * migrate_vma (test_hmm.c's dmirror_migrate_to_device); the pool's own migrateToRam brings
+ * it back on a CPU fault.
  */
-class PrivateMemory {
-  readonly owner = { name: 'vram' };
-  readonly free: number[] = [];
-
-  constructor(readonly memory: PhysicalMemory) {
-    const pgmap = memory.registerDevicePages({
-      nrPages: 4,
-      owner: this.owner,
-      type: 'private',
-      ops: {
-        migrateToRam: (vmf) => this.migrate(vmf.mm, vmf.address, vmf),
-        pageFree: (pfn) => this.free.push(pfn),
-      },
-    });
-    for (let i = 3; i >= 0; i--) this.free.push(pgmap.firstPfn + i);
-  }
-
-  /** Migrates the page at `addr` to device memory (vmf undefined) or back to RAM. */
-  async migrate(mm: Mm, addr: number, vmf?: VmFault): Promise<number> {
-    if (vmf === undefined) await mm.mmapLock.downRead();
-    try {
-      const args: MigrateVma = {
-        mm,
-        vma: vmf?.vma ?? mm.vmaLookup(addr)!,
-        start: addr,
-        end: addr + PAGE_SIZE,
-        src: new Float64Array(1),
-        dst: new Float64Array(1),
-        cpages: 0,
-        npages: 0,
-        pgmapOwner: this.owner,
-        flags: vmf ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE : MIGRATE_VMA_SELECT_SYSTEM,
-        ...(vmf ? { faultPage: vmf.pfn } : {}),
-      };
-      await migrateVmaSetup(args);
-      if (args.src[0]! & MIGRATE_PFN_MIGRATE) {
-        const page = vmf ? this.memory.allocPage() : this.free.pop()!;
-        if (vmf) this.memory.trylockPage(page);
-        else this.memory.zoneDevicePageInit(page);
-        this.memory.copyPage(page, migratePfnToPage(args.src[0]!));
-        args.dst[0] = migratePfn(page);
-      }
-      await migrateVmaPages(args);
-      migrateVmaFinalize(args);
-      return 0;
-    } finally {
-      if (vmf === undefined) mm.mmapLock.upRead();
+async function migrateToDevice(pool: DeviceMemoryPool, ctx: DeviceContext, mm: Mm, addr: number) {
+  await mm.mmapLock.downRead();
+  try {
+    const args: MigrateVma = {
+      mm,
+      vma: mm.vmaLookup(addr)!,
+      start: addr,
+      end: addr + PAGE_SIZE,
+      src: new Float64Array(1),
+      dst: new Float64Array(1),
+      cpages: 0,
+      npages: 0,
+      pgmapOwner: pool.owner,
+      flags: MIGRATE_VMA_SELECT_SYSTEM,
+    };
+    await migrateVmaSetup(args);
+    if (args.src[0]! & MIGRATE_PFN_MIGRATE) {
+      const page = pool.allocPage(ctx);
+      pool.pool.memory.copyPage(page, migratePfnToPage(args.src[0]!));
+      args.dst[0] = migratePfn(page);
     }
+    await migrateVmaPages(args);
+    migrateVmaFinalize(args);
+  } finally {
+    mm.mmapLock.upRead();
   }
 }
 
@@ -75,15 +57,15 @@ async function privateSystem(bug: DriverBug) {
   const mm = Mm.create(memory);
   const addr = await mm.mmap(PAGE_SIZE, RW, ANON);
   await mm.write(addr, pattern(PAGE_SIZE, 3));
-  const vram = new PrivateMemory(memory);
   const device = new Device(memory);
+  const vram = device.createPool({ type: 'private', nrPages: 4 });
   const driver = await MirrorDriver.open(device, mm, bug, vram.owner);
-  await vram.migrate(mm, addr);
+  await migrateToDevice(vram, driver.ctx, mm, addr);
   const w = new PageTableWalker(mm);
   w.reset(addr, addr + PAGE_SIZE);
   w.next();
   expect(w.kind).toBe(PteKind.DEVICE_PRIVATE);
-  return { memory, mm, addr, device, ctx: driver.ctx, devicePfn: w.pfn };
+  return { memory, mm, addr, device, vram, ctx: driver.ctx, devicePfn: w.pfn };
 }
 
 describe('device-private memory', () => {
@@ -112,5 +94,19 @@ describe('device-private memory', () => {
     expect(await ctx.dmaRead(addr, 1)).toEqual(new Uint8Array([99]));
     expect(ctx.entryAt(addr)?.pfn).not.toBe(devicePfn);
     expect(ctx.residentBytes).toEqual({ system: PAGE_SIZE, vram: 0 });
+  });
+
+  it('removing the pool evicts the page: the process keeps its data and the device follows it to RAM', async () => {
+    const { ctx, addr, mm, device, vram, devicePfn } = await privateSystem('none');
+    await ctx.dmaRead(addr, 8);
+    await device.removePool(vram);
+    expect(device.pools).toEqual([]);
+    expect(vram.pool.pagemap.state).toBe('dead');
+    expect(device.fdinfo(ctx).memory.vram).toEqual({ total: 0, resident: 0 });
+    expect(await ctx.dmaRead(addr, 8)).toEqual(pattern(8, 3));
+    expect(ctx.entryAt(addr)?.pfn).not.toBe(devicePfn);
+    expect(await mm.read(addr, 8)).toEqual(pattern(8, 3));
+    expect(device.violations).toEqual([]);
+    device.assertInvariants();
   });
 });
