@@ -307,16 +307,15 @@ describe('address-space changes over a device-exclusive entry', () => {
     expect(allFree(memory)).toBe(true);
   });
 
-  it('fork while the driver holds the page lock waits for the unlock (an @hmmkit/mm choice: the kernel fails the fork with ENOMEM) and the child gets no exclusive entry', async () => {
+  it('fork while the driver holds the page lock fails with ENOMEM, as copy_pte_range() turns -EBUSY into a failed fork; the device keeps its entry', async () => {
     const { memory, mm, addr } = await setup();
     const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, addr, 'dev'));
-    const fork = spawn('fork', () => mm.fork());
-    await schedulePoint();
-    await schedulePoint();
-    expect(fork.done).toBe(false);
+    await expect(mm.fork()).rejects.toMatchObject({ code: 'ENOMEM' });
+    expect(exclusiveEntries(mm)).toEqual([addr]);
+    assertInvariants(memory);
     page.unlock();
-    const child = await fork.join();
     page.put();
+    const child = await mm.fork();
     expect(exclusiveEntries(mm)).toEqual([]);
     expect(exclusiveEntries(child)).toEqual([]);
     expect([...(await child.read(addr, 1))]).toEqual([1]);

@@ -5,8 +5,10 @@
  * MMU_NOTIFY_PROTECTION_PAGE range of the parent per COW VMA: writable private PTEs are
  * write-protected in parent and child, pages gain a reference and a mapping, swap entries a
  * use. Anon pages that may be DMA-pinned are copied for the child at once
- * (copy_present_page); device-exclusive entries are restored first (fork revokes
- * exclusivity). The parent's TLBs are flushed at the end (flush_tlb_mm).
+ * (copy_present_page); device-exclusive entries are restored first under a page trylock
+ * (fork revokes exclusivity), and when that trylock fails the fork fails with ENOMEM, as
+ * copy_pte_range() / copy_pmd_range() do. The parent's TLBs are flushed at the end
+ * (flush_tlb_mm).
  */
 
 import { MmuNotifierEvent, type MmuNotifierRange } from '@hmmkit/mmu-notifier';
@@ -151,11 +153,13 @@ async function copyPteRange(
       src.ptl.unlock();
     }
     if (busy === NO_MEMORY) throw new KernelError('ENOMEM', 'fork: no page to copy a pinned page');
-    if (busy >= 0) {
-      // copy_nonpresent_pte -EBUSY: wait for the page lock outside the PTL, then retry.
-      await src.memory.lockPage(busy);
-      src.memory.unlockPage(busy);
-    }
+    // copy_pte_range() passes copy_nonpresent_pte()'s -EBUSY up and copy_pmd_range() turns
+    // any failure into -ENOMEM: the whole fork fails, nothing waits for the page lock.
+    if (busy >= 0)
+      throw new KernelError(
+        'ENOMEM',
+        `fork: device-exclusive page ${busy} at ${start + i * PAGE_SIZE} is locked`,
+      );
   }
 }
 

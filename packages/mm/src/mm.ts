@@ -271,7 +271,9 @@ export class Mm implements MmuNotifierMm {
    * copy-on-write (parent PTEs write-protected under MMU_NOTIFY_PROTECTION_PAGE), pinned anon
    * pages are copied at once, VM_DONTCOPY VMAs are left out.
    * **Locking**: parent mmap_lock for write; may sleep.
-   * @throws KernelError ENOMEM when a pinned page cannot be copied; ESRCH after exit().
+   * @throws KernelError ENOMEM when a pinned page cannot be copied or a device-exclusive
+   * page is locked (its holder, e.g. a driver between makeDeviceExclusive and unlock, keeps
+   * the entry: copy_nonpresent_pte's -EBUSY); ESRCH after exit().
    */
   fork(): Promise<Mm> {
     return forkMm(this);

@@ -10,8 +10,12 @@ import {
   Mm,
   PG_ZONE_DEVICE,
   PhysicalMemory,
+  PROT_NONE,
   PROT_READ,
   PROT_WRITE,
+  PTE_PRESENT,
+  PTE_PROTNONE,
+  PTE_WRITE,
   PteKind,
   ptepClearFlush,
   restoreExclusivePteLocked,
@@ -201,6 +205,60 @@ describe('device-exclusive entries', () => {
     await child.write(a, fill(1, 5));
     expect((await mm.read(a, 1))[0]).toBe(1);
     assertInvariants(memory);
+  });
+
+  it('an entry restored in a PROT_NONE VMA becomes a protnone PTE, as vm_page_prot says', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(8192, RW, ANON);
+    await mm.write(a, fill(8192, 3));
+    await makeExclusive(mm, a);
+    await makeExclusive(mm, a + 4096);
+    await mm.mprotect(a, 8192, PROT_NONE);
+    expect(kindAt(mm, a)).toBe(PteKind.DEVICE_EXCLUSIVE);
+    mm.ptl.lock();
+    restoreExclusivePteLocked(mm, a);
+    mm.ptl.unlock();
+    const slot = mm.pt.pteSlot(a, false);
+    expect(mm.pt.bits[slot]! & (PTE_PRESENT | PTE_PROTNONE | PTE_WRITE)).toBe(
+      PTE_PRESENT | PTE_PROTNONE,
+    );
+    await expect(mm.read(a, 1)).rejects.toMatchObject({ code: 'EFAULT' });
+    // fork's restore goes through the same path: the parent keeps no access.
+    const child = await mm.fork();
+    const s2 = mm.pt.pteSlot(a + 4096, false);
+    expect(mm.pt.bits[s2]! & (PTE_PRESENT | PTE_PROTNONE)).toBe(PTE_PRESENT | PTE_PROTNONE);
+    await mm.mprotect(a, 8192, PROT_READ);
+    expect([...(await mm.read(a, 8192))].every((b) => b === 3)).toBe(true);
+    assertInvariants(memory);
+    await child.exit();
+  });
+
+  it('fork over a locked device-exclusive page fails with ENOMEM, as copy_pte_range() does with -EBUSY', async () => {
+    const memory = new PhysicalMemory({ pages: 32 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(8192, RW, ANON);
+    await mm.write(a, fill(8192, 4));
+    const log = await recordNotifiers(mm, a);
+    await makeExclusive(mm, a);
+    const held = await makeExclusive(mm, a + 4096);
+    const free = memory.freePages;
+    expect(memory.trylockPage(held)).toBe(true); // the driver still holds it
+    await expect(mm.fork()).rejects.toMatchObject({ code: 'ENOMEM' });
+    // The entry copied before the failure was restored in place; the locked one is kept.
+    expect(kindAt(mm, a)).toBe(PteKind.PRESENT);
+    expect(kindAt(mm, a + 4096)).toBe(PteKind.DEVICE_EXCLUSIVE);
+    expect(memory.mms.size).toBe(1);
+    expect(memory.freePages).toBe(free);
+    const ops = log.map((r) => r.op);
+    expect(ops.filter((o) => o === 'start').length).toBe(ops.filter((o) => o === 'end').length);
+    assertInvariants(memory);
+    memory.unlockPage(held);
+    const child = await mm.fork();
+    expect(kindAt(mm, a + 4096)).toBe(PteKind.PRESENT);
+    expect([...(await child.read(a + 4096, 1))]).toEqual([4]);
+    assertInvariants(memory);
+    await child.exit();
   });
 
   it('restoreExclusivePteLocked needs the PTL and a device-exclusive entry', async () => {
