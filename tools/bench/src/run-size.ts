@@ -101,11 +101,14 @@ function runMixed(
   const rate = timeChunked(
     o.mixedOps,
     CHUNK,
-    o.mixedBudgetMs,
+    // The reference runs to the end, so that every peer can be checked wherever it stops.
+    isReference ? Infinity : o.mixedBudgetMs,
     (a, b) => s.mixed!(w, a, b),
     (done, hits) => {
       if (isReference) ref.mixedHits.set(done, hits);
-      else if (ref.mixedHits.get(done) !== hits) row.mixedMismatch = true;
+      else if (ref.mixedHits.has(done) && ref.mixedHits.get(done) !== hits) {
+        row.mixedMismatch = true;
+      }
     },
   );
   return rate;
