@@ -203,3 +203,37 @@ describe('snapshot and the OOM reaper under the explorer', () => {
     expect([...reaped]).toEqual([true]);
   });
 });
+
+describe('exclusive access under the explorer', () => {
+  it('EXCLUSIVE racing a CPU write: data or ENOENT (revoked before the read back), the write survives', async () => {
+    const outcomes = new Set<string>();
+    const res = await exploreOrThrow(async () => {
+      const { memory, mm, dev, fd, addr } = await world();
+      let cpuDone = false;
+      const ex = spawn('exclusive', async () => {
+        try {
+          const r = await fd.exclusive(addr, 1);
+          return { data: r.data, cpuFirst: cpuDone };
+        } catch (e) {
+          if (isKernelError(e, 'ENOENT')) return undefined;
+          throw e;
+        }
+      });
+      const cpu = spawn('cpu', async () => {
+        await mm.write(addr, ints(1, 50));
+        cpuDone = true;
+      });
+      const got = await ex.join();
+      await cpu.join();
+      outcomes.add(got === undefined ? 'ENOENT' : got.cpuFirst ? 'after-cpu' : 'before-cpu');
+      if (got !== undefined) sameBytes(got.data, ints(1, got.cpuFirst ? 50 : 0));
+      const atomic = await errnoOf(() => fd.checkExclusive(addr, 1), ['EPERM']);
+      if (atomic === 'EPERM' && !got?.cpuFirst)
+        throw new Error('ATOMIC entry survived a CPU write');
+      sameBytes(await mm.read(addr, PAGE_SIZE), ints(1, 50));
+      await teardown(memory, dev, mm, fd);
+    }, DFS);
+    expect(res.exhausted).toBe(true);
+    expect([...outcomes].sort()).toEqual(['ENOENT', 'after-cpu', 'before-cpu']);
+  });
+});
