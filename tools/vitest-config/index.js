@@ -16,6 +16,10 @@ export function hmmkitConfig(test = {}) {
       include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
       environment: 'node',
       pool: 'threads',
+      // A guard against hangs, not a speed check: the whole repo's suites share two
+      // cores under turbo, and explorer tests can take seconds on a loaded machine.
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
       ...test,
     },
   });
