@@ -61,15 +61,19 @@ export class DeviceMemoryPool {
     this.#charge = new Array(this.pool.nrPages).fill(undefined);
   }
 
+  /** MEMORY_DEVICE_PRIVATE or MEMORY_DEVICE_COHERENT. */
   get type(): 'private' | 'coherent' {
     return this.pool.type;
   }
+  /** The pgmap owner: the device unless createPool was given one. */
   get owner(): unknown {
     return this.pool.owner;
   }
+  /** First pfn of the pool. */
   get firstPfn(): number {
     return this.pool.pagemap.firstPfn;
   }
+  /** Pages in the pool. */
   get nrPages(): number {
     return this.pool.nrPages;
   }

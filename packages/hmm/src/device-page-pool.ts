@@ -94,12 +94,15 @@ export class DevicePagePool {
     this.#nrFree = n;
   }
 
+  /** The pagemap owner (pgmap->owner). */
   get owner(): unknown {
     return this.pagemap.owner;
   }
+  /** MEMORY_DEVICE_PRIVATE or MEMORY_DEVICE_COHERENT. */
   get type(): 'private' | 'coherent' {
     return this.pagemap.type;
   }
+  /** Pages in the pool. */
   get nrPages(): number {
     return this.pagemap.nrPages;
   }

@@ -57,15 +57,19 @@ export class DevicePagemap {
     this.#live = new Uint8Array(pgmap.nrPages);
   }
 
+  /** First pfn of the range (pgmap->range.start >> PAGE_SHIFT). */
   get firstPfn(): number {
     return this.pgmap.firstPfn;
   }
+  /** Number of pages in the range. */
   get nrPages(): number {
     return this.pgmap.nrPages;
   }
+  /** pgmap->type: MEMORY_DEVICE_PRIVATE or MEMORY_DEVICE_COHERENT. */
   get type(): 'private' | 'coherent' {
     return this.pgmap.type;
   }
+  /** pgmap->owner, compared by hmm_range_fault and migrate_vma. */
   get owner(): unknown {
     return this.pgmap.owner;
   }
@@ -73,6 +77,7 @@ export class DevicePagemap {
   get inUse(): number {
     return this.#inUse;
   }
+  /** live, dying (memunmapPages waiting) or dead (unmapped). */
   get state(): DevicePagemapState {
     return this.#state;
   }
