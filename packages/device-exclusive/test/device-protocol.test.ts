@@ -115,26 +115,55 @@ describe('reclaim and migration of a device-exclusive page', () => {
     assertInvariants(memory);
   });
 
-  // v6.15 try_to_unmap_one() treats a device-exclusive entry as a mapping and swaps the page
-  // out; @hmmkit/mm's reclaimPage() skips non-present entries and keeps the page.
-  it.fails('reclaim swaps a device-exclusive page out, as try_to_unmap_one() does since v6.15', async () => {
+  it('reclaim swaps a device-exclusive page out, as try_to_unmap_one() does since v6.15: the device is told, no byte is lost', async () => {
     const { memory, mm, addr } = await setup();
-    const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, addr, 'dev'));
-    page.unlock();
-    page.put();
-    expect(await reclaimPage(memory, page.pfn)).toBe(true);
+    const dev = await AtomicDevice.open(mm, addr, PAGE_SIZE, 'dev');
+    await dev.atomicAdd(addr, 10);
+    const pfn = dev.atomic.get(addr)!;
+    expect(entryAt(mm, addr).kind).toBe(PteKind.DEVICE_EXCLUSIVE);
+    const free = memory.freePages;
+    expect(await reclaimPage(memory, pfn)).toBe(true);
+    expect(memory.freePages).toBe(free + 1);
     expect(entryAt(mm, addr).kind).toBe(PteKind.SWAP);
+    // The unmap's MMU_NOTIFY_CLEAR has no owner: the device dropped its atomic mapping.
+    expect(dev.seen.at(-1)).toEqual({
+      event: MmuNotifierEvent.CLEAR,
+      owner: undefined,
+      start: addr,
+      skipped: false,
+    });
+    expect(dev.atomic.size).toBe(0);
+    expect([...(await mm.read(addr, 4))]).toEqual([11, 2, 3, 4]);
+    await dev.atomicAdd(addr, 1);
+    expect([...(await mm.read(addr, 4))]).toEqual([12, 2, 3, 4]);
+    assertInvariants(memory);
+    await mm.exit();
+    expect(allFree(memory)).toBe(true);
   });
 
-  // v6.15 try_to_migrate_one() turns the device-exclusive entry into a migration entry;
-  // @hmmkit/mm's migratePage() only converts present PTEs, moves the contents anyway and
-  // leaves the exclusive entry pointing at the emptied frame.
-  it.fails('migration keeps the bytes of a device-exclusive page', async () => {
+  it('migration turns a device-exclusive entry into a migration entry, as try_to_migrate_one() does since v6.15: the device is told, no byte is lost', async () => {
     const { mm, memory, addr } = await setup();
-    const page = await withMmapRead(mm, () => makeDeviceExclusive(mm, addr, 'dev'));
-    page.unlock();
-    page.put();
-    await migratePage(memory, page.pfn);
-    expect([...(await mm.read(addr, 4))]).toEqual([1, 2, 3, 4]);
+    const dev = await AtomicDevice.open(mm, addr, PAGE_SIZE, 'dev');
+    await dev.atomicAdd(addr, 10);
+    const pfn = dev.atomic.get(addr)!;
+    const dst = await migratePage(memory, pfn);
+    expect(dst).toBeGreaterThanOrEqual(0);
+    expect(dst).not.toBe(pfn);
+    // Back as an ordinary present PTE of the new frame: exclusivity has to be asked again.
+    expect(entryAt(mm, addr)).toMatchObject({ kind: PteKind.PRESENT, pfn: dst });
+    expect(dev.seen.at(-1)).toEqual({
+      event: MmuNotifierEvent.CLEAR,
+      owner: undefined,
+      start: addr,
+      skipped: false,
+    });
+    expect(dev.atomic.size).toBe(0);
+    expect([...(await mm.read(addr, 4))]).toEqual([11, 2, 3, 4]);
+    await dev.atomicAdd(addr, 1);
+    expect(dev.atomic.get(addr)).toBe(dst);
+    expect([...(await mm.read(addr, 4))]).toEqual([12, 2, 3, 4]);
+    assertInvariants(memory);
+    await mm.exit();
+    expect(allFree(memory)).toBe(true);
   });
 });

@@ -5,6 +5,8 @@
  * one-page MMU_NOTIFY_CLEAR range (try_to_migrate_one sends CLEAR, not MIGRATE: MIGRATE
  * belongs to migrate_vma); faults on it wait for the page lock; the contents move; the
  * entries become present PTEs of the new frame (no notifier: non-present to present).
+ * Device-exclusive entries are mappings too (v6.15+): they become migration entries and come
+ * back as ordinary present PTEs, so the device must ask for exclusivity again.
  */
 
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
@@ -20,6 +22,7 @@ import {
   PTE_WRITE,
   PTE_YOUNG,
   PteKind,
+  pteKind,
   SWP_WRITE,
   swpBits,
 } from './pte.js';
@@ -49,8 +52,11 @@ export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<
     memory.putPage(pfn);
     return -1;
   }
-  const hits = rmapWalk(memory, pfn).filter((h) => h.kind === PteKind.PRESENT);
-  for (const h of hits) await unmapToMigration(h.mm, h.address, pfn);
+  // Since v6.15 a device-exclusive entry is a mapping like a present PTE: it is replaced
+  // by a migration entry, and the CLEAR range (owner NULL) tells the device to drop it.
+  for (const h of rmapWalk(memory, pfn))
+    if (h.kind === PteKind.PRESENT || h.kind === PteKind.DEVICE_EXCLUSIVE)
+      await unmapToMigration(h.mm, h.address, pfn);
   await schedulePoint(); // the copy takes time: faults now wait on the migration entries
   moveToNewFolio(memory, pfn, dst);
   // A fresh rmap walk, as remove_migration_ptes does: fork may have copied an entry meanwhile.
@@ -71,22 +77,29 @@ function movable(memory: PhysicalMemory, pfn: number): boolean {
   );
 }
 
-/** try_to_migrate_one(): PTE → migration entry, mapping and reference dropped. */
+/**
+ * try_to_migrate_one(): a present PTE or a device-exclusive entry → migration entry, mapping
+ * and reference dropped. A present PTE is cleared with a flush and gives its write and dirty
+ * bits; a device-exclusive entry is non-present (nothing to flush, the folio already holds
+ * the dirty bit) and gives a read-only entry: the page stays anon-exclusive, so a later
+ * write reuses it without a copy.
+ */
 async function unmapToMigration(mm: Mm, address: number, pfn: number): Promise<void> {
   const memory = mm.memory;
   const range = await mm.invalidateStart(MmuNotifierEvent.CLEAR, address, address + PAGE_SIZE);
   mm.ptl.lock();
   const s = mm.pt.pteSlot(address, false);
   const bits = s >= 0 ? mm.pt.bits[s]! : 0;
-  if (bits & PTE_PRESENT && mm.pt.pfn[s] === pfn) {
+  const kind = pteKind(bits);
+  const mapped = kind === PteKind.PRESENT || kind === PteKind.DEVICE_EXCLUSIVE;
+  if (mapped && mm.pt.pfn[s] === pfn) {
     mm.pt.bits[s] = 0;
-    mm.notifiers.archInvalidateSecondaryTlbs(address, address + PAGE_SIZE);
-    if (bits & PTE_DIRTY) memory.flags[pfn]! |= PG_DIRTY;
-    mm.pt.bits[s] = swpBits(
-      PteKind.MIGRATION,
-      (bits & PTE_WRITE) !== 0,
-      (bits & PTE_SOFT_DIRTY) !== 0,
-    );
+    if (kind === PteKind.PRESENT) {
+      mm.notifiers.archInvalidateSecondaryTlbs(address, address + PAGE_SIZE);
+      if (bits & PTE_DIRTY) memory.flags[pfn]! |= PG_DIRTY;
+    }
+    const writable = kind === PteKind.PRESENT && (bits & PTE_WRITE) !== 0;
+    mm.pt.bits[s] = swpBits(PteKind.MIGRATION, writable, (bits & PTE_SOFT_DIRTY) !== 0);
     memory.mapcount[pfn]!--;
     memory.putPage(pfn);
   }

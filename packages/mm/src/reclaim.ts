@@ -3,7 +3,9 @@
  * try_to_unmap_one in mm/vmscan.c and mm/rmap.c). For each mapping found by rmap: a
  * one-page MMU_NOTIFY_CLEAR range is started, the PTE is cleared and flushed
  * (archInvalidateSecondaryTlbs) and replaced by a swap entry, the mapping and its page
- * reference are dropped, the range ends. Then the frame is freed.
+ * reference are dropped, the range ends. Then the frame is freed. Device-exclusive entries
+ * count as mappings (v6.15+): they become swap entries too, and the device learns it from
+ * the CLEAR range.
  *
  * A lazily freed page (MADV_FREE, PG_SWAPBACKED clear) that is still clean is discarded:
  * its PTEs become none, so the next access reads zeros. If it was written again it is
@@ -19,7 +21,7 @@ import { PAGE_SIZE } from './constants.js';
 import type { Mm } from './mm.js';
 import { PG_ANON, PG_DIRTY, PG_HUGETLB, PG_SWAPBACKED, PG_ZONE_DEVICE } from './page-flags.js';
 import { type PhysicalMemory, ZERO_PFN } from './physical-memory.js';
-import { PTE_DIRTY, PTE_SOFT_DIRTY, PteKind, swpBits } from './pte.js';
+import { PTE_DIRTY, PTE_SOFT_DIRTY, PteKind, pteKind, swpBits } from './pte.js';
 import { rmapWalk, splitPmdMappings } from './rmap.js';
 
 /**
@@ -47,7 +49,8 @@ export async function reclaimPage(memory: PhysicalMemory, pfn: number): Promise<
   const slot = lazy ? 0 : memory.swap.alloc(memory.contents[pfn]?.slice());
   let kept = false;
   for (const hit of rmapWalk(memory, pfn)) {
-    if (hit.kind !== PteKind.PRESENT) continue;
+    // A device-exclusive entry is a mapping since v6.15: swapped out like a present PTE.
+    if (hit.kind !== PteKind.PRESENT && hit.kind !== PteKind.DEVICE_EXCLUSIVE) continue;
     if (!(await unmapOne(hit.mm, hit.address, pfn, slot))) kept = true;
   }
   if (slot !== 0) memory.swap.put(slot); // the swap cache's use
@@ -57,21 +60,27 @@ export async function reclaimPage(memory: PhysicalMemory, pfn: number): Promise<
   return freed;
 }
 
-/** try_to_unmap_one() for one PTE; false when a lazy-free page turned out dirty. */
+/**
+ * try_to_unmap_one() for one present PTE or device-exclusive entry (non-present: cleared
+ * without a flush; its dirty bit already went to the folio); false when a lazy-free page
+ * turned out dirty.
+ */
 async function unmapOne(mm: Mm, address: number, pfn: number, slot: number): Promise<boolean> {
   const memory = mm.memory;
   const range = await mm.invalidateStart(MmuNotifierEvent.CLEAR, address, address + PAGE_SIZE);
   let ok = true;
   mm.ptl.lock();
   const s = mm.pt.pteSlot(address, false);
-  if (s >= 0 && mm.pt.pfn[s] === pfn && mm.pt.bits[s] !== 0) {
-    const bits = mm.pt.bits[s]!;
+  const bits = s >= 0 ? mm.pt.bits[s]! : 0;
+  const kind = pteKind(bits);
+  if ((kind === PteKind.PRESENT || kind === PteKind.DEVICE_EXCLUSIVE) && mm.pt.pfn[s] === pfn) {
     if (slot === 0 && (bits & PTE_DIRTY || memory.flags[pfn]! & PG_DIRTY)) {
       memory.flags[pfn]! |= PG_SWAPBACKED;
       ok = false;
     } else {
       mm.pt.bits[s] = 0;
-      mm.notifiers.archInvalidateSecondaryTlbs(address, address + PAGE_SIZE);
+      if (kind === PteKind.PRESENT)
+        mm.notifiers.archInvalidateSecondaryTlbs(address, address + PAGE_SIZE);
       if (slot !== 0) {
         memory.swap.dup(slot);
         mm.pt.pfn[s] = slot;

@@ -8,6 +8,7 @@ import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   Mm,
+  migratePage,
   PG_ZONE_DEVICE,
   PhysicalMemory,
   PROT_NONE,
@@ -18,6 +19,7 @@ import {
   PTE_WRITE,
   PteKind,
   ptepClearFlush,
+  reclaimPage,
   restoreExclusivePteLocked,
   setPteAt,
   swpBits,
@@ -259,6 +261,53 @@ describe('device-exclusive entries', () => {
     expect([...(await child.read(a + 4096, 1))]).toEqual([4]);
     assertInvariants(memory);
     await child.exit();
+  });
+
+  it('migratePage turns a device-exclusive entry into a migration entry and back into a present PTE of the new frame', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(4096, 6));
+    const pfn = await makeExclusive(mm, a);
+    const log = await recordNotifiers(mm, a);
+    const dst = await migratePage(memory, pfn);
+    expect(dst).toBeGreaterThanOrEqual(0);
+    expect(pfnAt(mm, a)).toBe(dst);
+    // One CLEAR range with no owner, seen while the entry is a migration entry; no TLB flush
+    // for the non-present entry.
+    expect(log.map((r) => [r.op, r.event, r.owner, r.probeKind])).toEqual([
+      ['start', MmuNotifierEvent.CLEAR, undefined, PteKind.DEVICE_EXCLUSIVE],
+      ['end', MmuNotifierEvent.CLEAR, undefined, PteKind.MIGRATION],
+    ]);
+    // Read-only (a device-exclusive entry gives a readable migration entry), but still
+    // anon-exclusive: the write reuses the new frame.
+    const slot = mm.pt.pteSlot(a, false);
+    expect(mm.pt.bits[slot]! & PTE_WRITE).toBe(0);
+    await mm.write(a, fill(1, 7));
+    expect(pfnAt(mm, a)).toBe(dst);
+    const got = await mm.read(a, 4096);
+    expect(got[0]).toBe(7);
+    expect(got.subarray(1).every((b) => b === 6)).toBe(true);
+    assertInvariants(memory);
+  });
+
+  it('reclaimPage swaps a device-exclusive page out like a present one', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(4096, 8));
+    const pfn = await makeExclusive(mm, a);
+    const log = await recordNotifiers(mm, a);
+    const free = memory.freePages;
+    expect(await reclaimPage(memory, pfn)).toBe(true);
+    expect(memory.freePages).toBe(free + 1);
+    expect(kindAt(mm, a)).toBe(PteKind.SWAP);
+    expect(log.map((r) => [r.op, r.event, r.owner])).toEqual([
+      ['start', MmuNotifierEvent.CLEAR, undefined],
+      ['end', MmuNotifierEvent.CLEAR, undefined],
+    ]);
+    expect((await mm.read(a, 4096)).every((b) => b === 8)).toBe(true);
+    assertInvariants(memory);
   });
 
   it('restoreExclusivePteLocked needs the PTL and a device-exclusive entry', async () => {
