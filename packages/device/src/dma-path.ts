@@ -8,7 +8,7 @@
  * while a fault is handled.
  */
 import { PAGE_SIZE } from '@hmmkit/mm';
-import { KernelError, trace } from '@hmmkit/runtime';
+import { KernelError, reportViolation, trace } from '@hmmkit/runtime';
 import type { DmaOp } from './command-queue.js';
 import { DEVICE_PTE_READ, DEVICE_PTE_WRITE, type DeviceAccess } from './constants.js';
 import type { DeviceContext, DeviceShared } from './context.js';
@@ -133,6 +133,10 @@ export class DmaPath {
     };
     this.device.violations.push(a);
     trace('device', 'stale-access', { ...a });
-    if (this.device.staleCheck === 'throw') throw new StaleTranslationError(a);
+    if (this.device.staleCheck !== 'throw') return;
+    const e = new StaleTranslationError(a);
+    // Registered with the runtime too, so an explorer run fails even if a driver swallows it.
+    reportViolation('assertion', e.message);
+    throw e;
   }
 }

@@ -23,6 +23,21 @@ describe('CPU munmap racing a device DMA', () => {
   });
 });
 
+describe('a stale access that is caught and ignored', () => {
+  it('still fails the explorer run, because the device reports it to the runtime', async () => {
+    const scenario = munmapVsDma('no-flush');
+    const swallowing = async (): Promise<void> => {
+      try {
+        await scenario();
+      } catch {
+        // a careless driver carries on after the device's error
+      }
+    };
+    const result = await explore(swallowing, DFS1);
+    expect(String(result.failure?.error)).toMatch(/stale device translation/);
+  });
+});
+
 describe('fork and a COW break racing a device write', () => {
   it('a driver that invalidates on PROTECTION_PAGE is never stale (PCT, 150 schedules)', async () => {
     const result = await explore(cowVsDma('none'), { policy: 'pct', seed: 1, runs: 150 });
