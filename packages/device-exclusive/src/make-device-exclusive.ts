@@ -19,6 +19,9 @@
  * The mapcount is left alone: the entry still counts as a mapping (since v6.15).
  */
 import {
+  FOLL_GET,
+  FOLL_SPLIT_PMD,
+  FOLL_WRITE,
   type Mm,
   PAGE_SIZE,
   PG_ANON,
@@ -33,7 +36,6 @@ import {
 import { MmuNotifierEvent, type MmuNotifierRange } from '@hmmkit/mmu-notifier';
 import { KernelError, trace } from '@hmmkit/runtime';
 import { DeviceExclusivePage } from './exclusive-page.js';
-import { getUserPageWriteLocked } from './gup-locked.js';
 import { installDeviceExclusiveOps } from './remove-exclusive-entry.js';
 import { checkAddress, checkMm } from './validate.js';
 import { entryAt } from './walker-cache.js';
@@ -93,6 +95,18 @@ export async function makeDeviceExclusive(
     mm.memory.unlockPage(pfn);
     mm.memory.putPage(pfn);
   }
+}
+
+/**
+ * get_user_page_vma_remote(mm, addr, FOLL_GET | FOLL_WRITE | FOLL_SPLIT_PMD) with the
+ * mmap_lock held: the page faulted in writable (COW broken, an exclusive entry restored, a
+ * PMD-mapped THP split) and its pfn with a reference. The reference passes to the caller,
+ * which drops it with putPage() like the kernel's folio_put(); the PageRef wrapper is
+ * not kept.
+ */
+async function getUserPageWriteLocked(mm: Mm, addr: number): Promise<number> {
+  const [ref] = await mm.getUserPagesLocked(addr, 1, FOLL_GET | FOLL_WRITE | FOLL_SPLIT_PMD);
+  return ref!.pfn;
 }
 
 /**

@@ -164,11 +164,15 @@ async function gupOne(
 ): Promise<KernelError | undefined> {
   const write = (gupFlags & FOLL_WRITE) !== 0;
   const vma = mm.vmaLookup(addr);
+  // check_vma_flags(): FOLL_SPLIT_PMD on hugetlb is refused after the VM_IO/VM_PFNMAP test
+  // and before the access test.
+  if (vma !== undefined && !(vma.flags & (VM_IO | VM_PFNMAP)))
+    if (gupFlags & FOLL_SPLIT_PMD && vma.flags & VM_HUGETLB)
+      return new KernelError('EOPNOTSUPP', `FOLL_SPLIT_PMD on the hugetlb mapping at ${addr}`);
   if (vma === undefined || !vmaAllows(vma, write, (gupFlags & FOLL_FORCE) !== 0))
     return new KernelError('EFAULT', `no VMA allowing this access at ${addr}`);
   for (;;) {
-    if (gupFlags & FOLL_SPLIT_PMD && !(vma.flags & VM_HUGETLB) && hugePmdSlot(mm, addr) >= 0)
-      await splitHugePmd(mm, addr);
+    if (gupFlags & FOLL_SPLIT_PMD && hugePmdSlot(mm, addr) >= 0) await splitHugePmd(mm, addr);
     const pfn = followPage(mm, addr, write, pin, (gupFlags & FOLL_FORCE) !== 0);
     if (pfn === -2) return new KernelError('EFAULT', `special mapping at ${addr} has no page`);
     if (pfn >= 0) {

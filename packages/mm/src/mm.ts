@@ -320,7 +320,8 @@ export class Mm implements MmuNotifierMm {
   /**
    * Takes a reference on `npages` pages from `addr`. Mirrors get_user_pages_remote()
    * (mm/gup.c). Returns fewer pages than asked when a later page fails.
-   * @throws KernelError EFAULT (no VMA, VM_IO/VM_PFNMAP, access not allowed), ENOMEM, EINVAL.
+   * @throws KernelError EFAULT (no VMA, VM_IO/VM_PFNMAP, access not allowed), EOPNOTSUPP
+   * (FOLL_SPLIT_PMD on a hugetlb VMA), ENOMEM, EINVAL.
    */
   getUserPages(addr: number, npages: number, gupFlags: number): Promise<PageRef[]> {
     return getUserPages(this, addr, npages, gupFlags);

@@ -2,6 +2,8 @@ import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
+  FOLL_GET,
+  FOLL_SPLIT_PMD,
   FOLL_WRITE,
   MADV_DONTNEED,
   MADV_FREE,
@@ -42,6 +44,21 @@ function setup(hugetlbPages = 4) {
 }
 
 describe('hugetlb', () => {
+  it('GUP with FOLL_SPLIT_PMD refuses a hugetlb VMA with EOPNOTSUPP, as check_vma_flags() does', async () => {
+    const { memory, mm } = setup();
+    const a = await mm.mmap(PMD_SIZE, PROT_READ | PROT_WRITE, HUGE);
+    await mm.write(a, fill(1, 1));
+    const flags = FOLL_GET | FOLL_WRITE | FOLL_SPLIT_PMD;
+    await expect(mm.getUserPages(a, 1, flags)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    // Refused before the access check: a read-only hugetlb VMA gives the same errno.
+    await mm.mprotect(a, PMD_SIZE, PROT_READ);
+    await expect(mm.getUserPages(a, 1, flags)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    const [ref] = await mm.getUserPages(a, 1, FOLL_GET);
+    expect(order(mm, a)).toBe(PMD_ORDER);
+    ref!.release();
+    assertInvariants(memory);
+  });
+
   it('maps 2 MiB pages from the pool, aligned, and returns them on munmap', async () => {
     const { memory, mm } = setup();
     const a = await mm.mmap(100, RW, HUGE);
