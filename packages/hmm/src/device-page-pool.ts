@@ -153,8 +153,9 @@ export class DevicePagePool {
    * + copy, migrate_vma_pages, migrate_vma_finalize. Returns 0 (retry the access) or
    * VM_FAULT_OOM when no RAM page is free.
    *
-   * **Locking**: called by the fault path with the mmap_lock held for read and a reference
-   * on the device page; sleeps.
+   * **Locking**: called by the fault path (do_swap_page()) with the mmap_lock held for read
+   * and the device page locked and referenced; the fault path unlocks it after this returns,
+   * so the migration passes it as `faultPage` and never locks or unlocks it; sleeps.
    */
   async migrateToRam(vmf: VmFault): Promise<number> {
     const args: MigrateVma = {

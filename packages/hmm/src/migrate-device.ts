@@ -82,5 +82,5 @@ export function migrateDeviceFinalize(
   npages: number,
 ): void {
   checkArrays(memory, npages, src, dst);
-  migrateFinalize(memory, src, dst, npages);
+  migrateFinalize(memory, src, dst, npages, -1);
 }

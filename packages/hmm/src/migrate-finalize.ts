@@ -10,13 +10,15 @@ import { MIGRATE_PFN_MIGRATE, migratePfnToPage } from './migrate-pfn.js';
  * not migrate), unlocks and releases the old pages and the destination pages' allocation
  * references. Old pages are freed once nothing else holds them (device pages go back to
  * their driver through pageFree()).
- * **Locking**: no spinlock held; never sleeps.
+ * **Locking**: no spinlock held; never sleeps. `faultPage` (-1 for none) is locked by its
+ * caller, do_swap_page(), which unlocks it after migrateToRam(): it is released, not unlocked.
  */
 export function migrateFinalize(
   memory: PhysicalMemory,
   src: Float64Array,
   dst: Float64Array,
   npages: number,
+  faultPage: number,
 ): void {
   for (let i = 0; i < npages; i++) {
     const page = migratePfnToPage(src[i]!);
@@ -30,7 +32,7 @@ export function migrateFinalize(
       newPage = page;
     }
     removeMigrationPtes(memory, page, newPage);
-    memory.unlockPage(page);
+    if (page !== faultPage) memory.unlockPage(page);
     memory.putPage(page);
     if (newPage !== page) releaseNew(memory, newPage);
   }

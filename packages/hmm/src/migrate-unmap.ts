@@ -10,8 +10,10 @@ import { MIGRATE_PFN_MIGRATE, migratePfnToPage } from './migrate-pfn.js';
 /**
  * Unmaps the pages of `src[0..npages)` that carry MIGRATE_PFN_MIGRATE; each must already be
  * locked and referenced once by the migration (plus once by the fault for `faultPage`).
- * Returns how many pages were dropped (their entries become 0, mappings restored).
- * **Locking**: no spinlock; may sleep (notifiers of the remaining mappings).
+ * Returns how many pages were dropped (their entries become 0, mappings restored, pages
+ * unlocked and released).
+ * **Locking**: no spinlock; may sleep (notifiers of the remaining mappings). `faultPage`
+ * (-1 for none) is locked by its caller, do_swap_page(): a dropped fault page keeps its lock.
  */
 export async function migrateDeviceUnmap(
   memory: PhysicalMemory,
@@ -27,7 +29,7 @@ export async function migrateDeviceUnmap(
     if (unmapped && migrateCheckPage(memory, pfn, faultPage)) continue;
     removeMigrationPtes(memory, pfn, pfn);
     src[i] = 0;
-    memory.unlockPage(pfn);
+    if (pfn !== faultPage) memory.unlockPage(pfn); // the faulting CPU holds that lock
     memory.putPage(pfn);
     dropped++;
   }

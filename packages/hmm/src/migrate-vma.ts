@@ -84,7 +84,10 @@ export interface MigrateVma {
   pgmapOwner: unknown;
   /** MIGRATE_VMA_SELECT_* bits. */
   flags: number;
-  /** The device-private page whose CPU fault runs this migration (migrateToRam), if any. */
+  /**
+   * The device-private page whose CPU fault runs this migration (migrateToRam), if any; the
+   * fault path holds its lock for the whole migration.
+   */
   faultPage?: number;
 }
 
@@ -126,7 +129,9 @@ function checkArgs(args: MigrateVma): void {
  *
  * **Locking**: the caller holds the mmap_lock (read; asserted); may sleep. Sends
  * MMU_NOTIFY_MIGRATE with owner `pgmapOwner` over [start, end), so the caller's own
- * notifier can skip invalidating its device-private pages.
+ * notifier can skip invalidating its device-private pages. `faultPage` must already be
+ * locked by the caller (do_swap_page() locks it around migrateToRam()); it is referenced
+ * but not locked again, and no step of the migration unlocks it.
  *
  * @throws KernelError EINVAL for bad arguments (unaligned, empty range, range outside the
  * VMA, hugetlb or VM_IO/VM_PFNMAP/VM_MIXEDMAP VMA, short arrays, a faultPage that is not
@@ -172,7 +177,9 @@ function collectOne(args: MigrateVma, addr: number): void {
   const page = migratePfnToPage(mpfn);
   if (page >= 0) {
     if (memory.mapping[page] === 0 || !memory.tryGetPage(page)) mpfn = 0;
-    else if (!memory.trylockPage(page)) {
+    // The fault page is locked by do_swap_page() around migrateToRam(): taking it again
+    // would fail, and the caller keeps the lock until after finalize.
+    else if (page !== args.faultPage && !memory.trylockPage(page)) {
       memory.putPage(page);
       mpfn = 0;
     } else unmapToMigrationLocked(mm, addr, page);
@@ -238,10 +245,10 @@ export async function migrateVmaPages(args: MigrateVma): Promise<void> {
 
 /**
  * Ends the migration: mappings point at the new pages where the page migrated and at the
- * old ones elsewhere; all pages are unlocked and the old ones released. Mirrors
- * migrate_vma_finalize().
+ * old ones elsewhere; all pages are unlocked and the old ones released, except that
+ * `faultPage` stays locked for do_swap_page() to unlock. Mirrors migrate_vma_finalize().
  * **Locking**: no spinlock; never sleeps; the mmap_lock is not needed.
  */
 export function migrateVmaFinalize(args: MigrateVma): void {
-  migrateFinalize(args.mm.memory, args.src, args.dst, args.npages);
+  migrateFinalize(args.mm.memory, args.src, args.dst, args.npages, args.faultPage ?? -1);
 }

@@ -7,6 +7,7 @@ import {
   MIGRATE_PFN_WRITE,
   MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
   type MigrateVma,
+  migratePfn,
   migratePfnFlags,
   migratePfnToPage,
   migrateVmaFinalize,
@@ -305,6 +306,76 @@ describe('device-coherent memory and long-term pins', () => {
     expect(pfnAt(mm, addr)).toBe(pin!.pfn);
     pin!.release();
     expect(await mm.read(addr, PAGE)).toEqual(data.subarray(0, PAGE));
+    assertInvariants(memory);
+  });
+});
+
+describe('the fault page is locked by the fault path, not by the migration', () => {
+  /** What do_swap_page() does before migrate_to_ram(): the device page locked and referenced. */
+  async function faultingOnDevicePage() {
+    const { memory, mm, addr, data } = await populated(1);
+    const dev = new TinyDevice(memory, 2);
+    await dev.migrateToDevice(mm, addr, 1);
+    const dpage = pfnAt(mm, addr);
+    expect(memory.trylockPage(dpage)).toBe(true);
+    memory.getPage(dpage);
+    const args: MigrateVma = {
+      mm,
+      vma: mm.vmaLookup(addr)!,
+      start: addr,
+      end: addr + PAGE,
+      src: new Float64Array(1),
+      dst: new Float64Array(1),
+      cpages: 0,
+      npages: 0,
+      pgmapOwner: dev.owner,
+      flags: MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+      faultPage: dpage,
+    };
+    return { memory, mm, addr, data, dev, dpage, args };
+  }
+
+  it('the device page migrates to RAM while the fault path keeps it locked throughout', async () => {
+    const { memory, mm, addr, data, dev, dpage, args } = await faultingOnDevicePage();
+    await mm.mmapLock.downRead();
+    await migrateVmaSetup(args);
+    expect(args.cpages).toBe(1);
+    expect(migratePfnToPage(args.src[0]!)).toBe(dpage);
+    const page = memory.allocPage();
+    expect(memory.trylockPage(page)).toBe(true);
+    memory.copyPage(page, dpage);
+    args.dst[0] = migratePfn(page);
+    await migrateVmaPages(args);
+    migrateVmaFinalize(args);
+    mm.mmapLock.upRead();
+    expect(memory.isUnlocked(dpage)).toBe(false);
+    expect(memory.isUnlocked(page)).toBe(true);
+    memory.unlockPage(dpage); // do_swap_page() after migrate_to_ram()
+    memory.putPage(dpage);
+    expect(kindAt(mm, addr)).toBe(PteKind.PRESENT);
+    expect(pfnAt(mm, addr)).toBe(page);
+    expect(dev.pool.nrFree).toBe(2);
+    expect(await mm.read(addr, PAGE)).toEqual(data);
+    assertInvariants(memory);
+  });
+
+  it('a fault page dropped for an extra reference keeps the fault path`s lock and its entry', async () => {
+    const { memory, mm, addr, dev, dpage, args } = await faultingOnDevicePage();
+    memory.getPage(dpage); // someone else's reference
+    await mm.mmapLock.downRead();
+    await migrateVmaSetup(args);
+    expect(args.cpages).toBe(0);
+    expect(args.src[0]).toBe(0);
+    expect(memory.isUnlocked(dpage)).toBe(false);
+    migrateVmaFinalize(args);
+    mm.mmapLock.upRead();
+    expect(memory.isUnlocked(dpage)).toBe(false);
+    memory.unlockPage(dpage);
+    memory.putPage(dpage);
+    memory.putPage(dpage);
+    expect(kindAt(mm, addr)).toBe(PteKind.DEVICE_PRIVATE);
+    expect(pfnAt(mm, addr)).toBe(dpage);
+    expect(dev.pool.nrFree).toBe(1);
     assertInvariants(memory);
   });
 });

@@ -273,12 +273,38 @@ async function doSwapPage(
   }
   const migrateToRam = memory.pagemapOf(pfn)?.ops.migrateToRam;
   if (migrateToRam === undefined) return VM_FAULT_SIGBUS;
-  if (!memory.tryGetPage(pfn)) return 0;
+  if (!(await lockDevicePrivate(mm, slot, bits, pfn))) return 0;
   try {
     return await migrateToRam(vmf);
   } finally {
+    memory.unlockPage(pfn);
     memory.putPage(pfn);
   }
+}
+
+/**
+ * do_swap_page() before migrate_to_ram() (v6.15+): under the PTL, if the entry is unchanged
+ * and the device page can be trylocked, take a reference and return true with the page
+ * locked; the hook runs with it locked, so two CPUs faulting on the same page cannot both
+ * migrate it. Otherwise false, and the access faults again. The kernel just returns; here a
+ * lost trylock sleeps until the entry changes or the page is unlocked, as the
+ * migration-entry case does, so the task holding the lock gets to run.
+ */
+async function lockDevicePrivate(
+  mm: Mm,
+  slot: number,
+  bits: number,
+  pfn: number,
+): Promise<boolean> {
+  const memory = mm.memory;
+  const same = () => mm.pt.bits[slot] === bits && mm.pt.pfn[slot] === pfn;
+  mm.ptl.lock();
+  const locked = same() && memory.trylockPage(pfn);
+  // The entry holds a reference, so the page cannot be freed while the PTL is held.
+  if (locked) memory.getPage(pfn);
+  mm.ptl.unlock();
+  if (!locked && same()) await memory.pageWait.waitEvent(() => !same() || memory.isUnlocked(pfn));
+  return locked;
 }
 
 /**

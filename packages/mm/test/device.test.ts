@@ -1,4 +1,5 @@
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
+import { schedulePoint, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
@@ -79,9 +80,10 @@ describe('device-private entries', () => {
     await expect(mm.getUserPages(a, 1, 0)).rejects.toMatchObject({ code: 'EFAULT' });
   });
 
-  it('a CPU fault calls the pagemap migrateToRam hook with the fault descriptor', async () => {
+  it('a CPU fault calls the pagemap migrateToRam hook with the fault descriptor and the device page locked', async () => {
     const memory = new PhysicalMemory({ pages: 16 });
     const seen: VmFault[] = [];
+    const lockedInHook: boolean[] = [];
     const pgmap = memory.registerDevicePages({
       nrPages: 4,
       owner: 'dev',
@@ -90,6 +92,7 @@ describe('device-private entries', () => {
         migrateToRam(vmf) {
           seen.push(vmf);
           const m = vmf.mm.memory;
+          lockedInHook.push(!m.isUnlocked(vmf.pfn));
           const dst = m.allocPage();
           m.copyPage(dst, vmf.pfn);
           m.flags[dst] = m.flags[vmf.pfn]! & ~0x20;
@@ -118,11 +121,53 @@ describe('device-private entries', () => {
       kind: PteKind.DEVICE_PRIVATE,
       pfn: pgmap.firstPfn,
     });
+    expect(lockedInHook).toEqual([true]);
+    expect(memory.isUnlocked(pgmap.firstPfn)).toBe(true);
     expect(freed).toEqual([pgmap.firstPfn]);
     expect(kindAt(mm, a)).toBe(PteKind.PRESENT);
     assertInvariants(memory);
     await mm.exit();
     expect(memory.freePages).toBe(16);
+  });
+
+  it('a CPU fault on a locked device page calls no hook until the holder unlocks it, as do_swap_page trylocks', async () => {
+    const memory = new PhysicalMemory({ pages: 16 });
+    let calls = 0;
+    const pgmap = memory.registerDevicePages({
+      nrPages: 2,
+      owner: 'dev',
+      type: 'private',
+      ops: {
+        migrateToRam() {
+          calls++;
+          return VM_FAULT_SIGBUS;
+        },
+      },
+    });
+    const mm = Mm.create(memory);
+    const a = await mm.mmap(4096, RW, ANON);
+    await mm.write(a, fill(1, 1));
+    await toDevice(mm, a, pgmap.firstPfn);
+    expect(memory.trylockPage(pgmap.firstPfn)).toBe(true); // a migration holds it
+    const fault = spawn('cpu', async () => {
+      await mm.mmapLock.downRead();
+      try {
+        return await mm.handleMmFault(a, 0);
+      } finally {
+        mm.mmapLock.upRead();
+      }
+    });
+    await schedulePoint();
+    await schedulePoint();
+    expect(fault.done).toBe(false);
+    expect(calls).toBe(0);
+    memory.unlockPage(pgmap.firstPfn);
+    expect(await fault.join()).toBe(0); // the access faults again, now without contention
+    await mm.mmapLock.downRead();
+    expect(await mm.handleMmFault(a, 0)).toBe(VM_FAULT_SIGBUS);
+    mm.mmapLock.upRead();
+    expect(calls).toBe(1);
+    assertInvariants(memory);
   });
 
   it('fork shares device-private entries read-only; exit releases the device page', async () => {
