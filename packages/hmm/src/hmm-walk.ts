@@ -118,14 +118,13 @@ export class HmmWalk {
   }
 
   private walkVma(vma: Vma, start: number, end: number): number {
-    if (vma.flags & VM_HUGETLB)
-      throw new KernelError('EOPNOTSUPP', `hugetlb VMA at ${vma.start}: hugetlb is not modelled`);
     if (vma.flags & (VM_IO | VM_PFNMAP) || !(vma.flags & VM_READ)) {
       // hmm_vma_walk_test(): no struct pages or no read access: error, or -EFAULT if asked.
       if (this.rangeNeedFault(start, end, 0)) throw efault(start, 'VM_IO/VM_PFNMAP/unreadable VMA');
       this.fill(start, end, 0, HMM_PFN_ERROR);
       return WALK_DONE;
     }
+    if (vma.flags & VM_HUGETLB) return this.walkHugetlb(vma, start, end);
     const pt = this.mm.pt;
     for (let addr = start; addr < end; ) {
       const skip = pt.skipAbsent(addr);
@@ -162,6 +161,42 @@ export class HmmWalk {
     const first = head + (addr % PMD_SIZE) / PAGE_SIZE;
     const { pfn, flags } = this.pfns;
     const i0 = (addr - this.start) / PAGE_SIZE;
+    const n = (end - addr) / PAGE_SIZE;
+    for (let k = 0; k < n; k++) {
+      pfn[i0 + k] = first + k;
+      flags[i0 + k] = (flags[i0 + k]! & HMM_PFN_INOUT_FLAGS) | cpu;
+    }
+    return WALK_DONE;
+  }
+
+  /** walk_hugetlb_range(): one hugetlb leaf (2 MiB, the only size mm models) at a time. */
+  private walkHugetlb(vma: Vma, start: number, end: number): number {
+    for (let addr = start; addr < end; ) {
+      const next = Math.min(end, pmdEnd(addr));
+      const pmd = this.mm.pt.pmdSlot(addr, false);
+      // No page table yet: ops->pte_hole, as for any hole.
+      const r = pmd < 0 ? this.hole(vma, addr, next) : this.hugetlbEntry(vma, addr, next, pmd);
+      if (r !== WALK_DONE) return r;
+      addr = next;
+    }
+    return WALK_DONE;
+  }
+
+  /**
+   * hmm_vma_walk_hugetlb_entry(): every page gets the leaf's flags and its order (9). As in
+   * the kernel, whether to fault is decided from the first page's request alone, and a none
+   * leaf that needs no fault still reports its pfn field with the order bits and no VALID.
+   */
+  private hugetlbEntry(vma: Vma, addr: number, end: number, pmd: number): number {
+    const pt = this.mm.pt;
+    const bits = pt.bits[pmd]!;
+    const present = bits & PTE_PRESENT && !(bits & PTE_PROTNONE);
+    const cpu = (present ? (bits & PTE_WRITE ? VALID_WRITE : HMM_PFN_VALID) : 0) | PMD_ORDER;
+    const i0 = (addr - this.start) / PAGE_SIZE;
+    const { pfn, flags } = this.pfns;
+    const need = this.mayFault ? pteNeedFault((flags[i0]! & this.mask) | this.def, cpu) : 0;
+    if (need) return this.fault(vma, addr, end, need);
+    const first = pt.pfn[pmd]! + (addr % PMD_SIZE) / PAGE_SIZE;
     const n = (end - addr) / PAGE_SIZE;
     for (let k = 0; k < n; k++) {
       pfn[i0 + k] = first + k;

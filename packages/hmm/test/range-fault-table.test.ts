@@ -14,11 +14,13 @@ import {
 import {
   changeProtNuma,
   MAP_FIXED,
+  MAP_HUGETLB,
   MAP_SHARED,
-  type Mm,
+  Mm,
   migratePage,
   PG_LOCKED,
-  type PhysicalMemory,
+  PhysicalMemory,
+  PMD_SIZE,
   PROT_NONE,
   PROT_READ,
   PTE_HUGE,
@@ -32,7 +34,6 @@ import {
   restoreExclusivePteLocked,
   setPteAt,
   swpBits,
-  VM_HUGETLB,
   VM_IO,
   VM_PFNMAP,
   ZERO_PFN,
@@ -72,14 +73,6 @@ function bitsAt(mm: Mm, addr: number): number {
 
 function pfnAt(mm: Mm, addr: number): number {
   return mm.pt.pfn[mm.pt.pteSlot(addr, false)]!;
-}
-
-/** Sets a VMA flag mm has no mapping for (hugetlb), as a test-only shortcut. */
-function addVmaFlags(w: World, flags: number): Promise<void> {
-  return withWriteLock(w.mm, () => {
-    const vma = w.mm.vmaLookup(w.addr)!;
-    vma.flags |= flags;
-  });
 }
 
 /** Replaces the mapping by a driver mapping with `vmFlags` (a device file's mmap). */
@@ -497,15 +490,70 @@ describe('PMD level', () => {
   });
 });
 
-describe('hugetlb and fault errors', () => {
-  it('a hugetlb VMA is not modelled: EOPNOTSUPP', async () => {
-    const w = await world(1);
-    await addVmaFlags(w, VM_HUGETLB);
-    await expect(rangeFault(w.mm, w.sub, w.addr, w.addr + PAGE)).rejects.toMatchObject({
-      code: 'EOPNOTSUPP',
-    });
+/** A process with one 2 MiB MAP_HUGETLB mapping, mirrored by one notifier. */
+async function hugetlbWorld(prot = RW): Promise<World> {
+  const memory = new PhysicalMemory({ pages: 64, hugetlbPages: 2 });
+  const mm = Mm.create(memory);
+  const addr = await mm.mmap(PMD_SIZE, prot, ANON | MAP_HUGETLB);
+  const sub = await mirror(mm, addr, PMD_SIZE);
+  return { memory, mm, sub, addr };
+}
+
+describe('hugetlb: hmm_vma_walk_hugetlb_entry()', () => {
+  it('a snapshot before the first fault is a hole: no page table, no flags', async () => {
+    const w = await hugetlbWorld();
+    const r = await rangeFault(w.mm, w.sub, w.addr, w.addr + 2 * PAGE);
+    expect(out(r, 1)).toEqual({ pfn: 0, flags: 0 });
   });
 
+  it('a snapshot of a read-faulted leaf reports VALID without WRITE, order 9', async () => {
+    const w = await hugetlbWorld();
+    await rangeFault(w.mm, w.sub, w.addr, w.addr + PAGE, FAULT);
+    const r = await rangeFault(w.mm, w.sub, w.addr, w.addr + 2 * PAGE);
+    expect(out(r, 1).flags & (HMM_PFN_VALID | HMM_PFN_WRITE)).toBe(HMM_PFN_VALID);
+    expect(hmmPfnToMapOrder(r.hmmPfns, 1)).toBe(9);
+  });
+
+  it('a fault request maps the huge page: VALID, WRITE, order 9, contiguous pfns', async () => {
+    const w = await hugetlbWorld();
+    const r = await rangeFault(w.mm, w.sub, w.addr + PAGE, w.addr + 4 * PAGE, WRITE_FAULT);
+    const pfns = [0, 1, 2].map((i) => out(r, i));
+    for (const [i, o] of pfns.entries()) {
+      expect(o.flags & (HMM_PFN_VALID | HMM_PFN_WRITE)).toBe(HMM_PFN_VALID | HMM_PFN_WRITE);
+      expect(hmmPfnToMapOrder(r.hmmPfns, i)).toBe(9);
+      expect(o.pfn).toBe(pfns[0]!.pfn + i);
+    }
+    const pmd = w.mm.pt.pmdSlot(w.addr, false);
+    expect(w.mm.pt.bits[pmd]! & PTE_HUGE).toBe(PTE_HUGE);
+    expect(pfns[0]!.pfn).toBe(w.mm.pt.pfn[pmd]! + 1);
+  });
+
+  it('decides the fault from the first page of the leaf alone, as the kernel does', async () => {
+    const w = await hugetlbWorld();
+    await rangeFault(w.mm, w.sub, w.addr, w.addr + PAGE, FAULT);
+    const req = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+    const r = await rangeFault(w.mm, w.sub, w.addr, w.addr + 2 * PAGE, {
+      pfnFlagsMask: req,
+      input: { 1: req },
+    });
+    // Page 1 asked for write, but page 0 (the first of the leaf's part) did not: no fault.
+    expect(out(r, 1).flags & (HMM_PFN_VALID | HMM_PFN_WRITE)).toBe(HMM_PFN_VALID);
+    const r2 = await rangeFault(w.mm, w.sub, w.addr + PAGE, w.addr + 2 * PAGE, {
+      pfnFlagsMask: req,
+      input: { 0: req },
+    });
+    expect(out(r2, 0).flags & HMM_PFN_WRITE).toBe(HMM_PFN_WRITE);
+  });
+
+  it('a write request on a read-only hugetlb mapping fails with EPERM', async () => {
+    const w = await hugetlbWorld(PROT_READ);
+    await expect(rangeFault(w.mm, w.sub, w.addr, w.addr + PAGE, WRITE_FAULT)).rejects.toMatchObject(
+      { code: 'EPERM' },
+    );
+  });
+});
+
+describe('fault errors', () => {
   it('a fault that ends in SIGBUS (beyond end of file) fails with EFAULT', async () => {
     const { memory, mm } = machine();
     const file = memory.createFile(PAGE);

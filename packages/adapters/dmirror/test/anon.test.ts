@@ -130,9 +130,8 @@ describe('huge pages', () => {
     checkAll(memory, devices);
   });
 
-  it('hugetlb: the CPU uses the mapping, but @hmmkit/hmm does not walk hugetlb VMAs: EOPNOTSUPP', async () => {
-    // The kernel reports hugetlb pages PMD-sized (hmm_vma_walk_hugetlb_entry); hmm-tests
-    // expects READ/WRITE to work in one pass and SNAPSHOT to give WRITE | PMD.
+  it('hugetlb: the device reads and writes a MAP_HUGETLB page in one fault pass; it snapshots PMD-mapped', async () => {
+    // hmm_vma_walk_hugetlb_entry() reports every page of the huge page with order 9.
     resetRuntime();
     const memory = new PhysicalMemory({ pages: 512, hugetlbPages: 2 });
     const mm = Mm.create(memory);
@@ -141,10 +140,14 @@ describe('huge pages', () => {
     const npages = PMD_SIZE / PAGE_SIZE;
     const addr = await mm.mmap(PMD_SIZE, RW, ANON | MAP_HUGETLB);
     await mm.write(addr, ints(npages));
-    await expect(fd.read(addr, npages)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
-    await expect(fd.write(addr, ints(1))).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
-    await expect(fd.snapshot(addr, 1)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
-    expectBytes(await mm.read(addr, npages * PAGE_SIZE), ints(npages));
+    const r = await fd.read(addr, npages);
+    expect(r).toMatchObject({ cpages: npages, faults: 1 });
+    expectBytes(r.data, ints(npages));
+    const w = await fd.write(addr, ints(npages, 7));
+    expect(w).toMatchObject({ cpages: npages, faults: 0 });
+    expectBytes(await mm.read(addr, npages * PAGE_SIZE), ints(npages, 7));
+    const snap = await fd.snapshot(addr, 1);
+    expect(snap[0]).toBe(HMM_DMIRROR_PROT_PMD | HMM_DMIRROR_PROT_WRITE);
     checkAll(memory, devices);
   });
 
