@@ -1,8 +1,7 @@
 /**
  * migrate_device_finalize() (mm/migrate_device.c): the last step of every device migration.
  */
-import type { PhysicalMemory } from '@hmmkit/mm';
-import { removeMigrationPtes } from './migrate-entries.js';
+import { type PhysicalMemory, removeMigrationPtes } from '@hmmkit/mm';
 import { MIGRATE_PFN_MIGRATE, migratePfnToPage } from './migrate-pfn.js';
 
 /**

@@ -5,6 +5,7 @@
  * The data copy is the driver's, done between setup and this step.
  */
 import {
+  anonVmaPrepare,
   type Mm,
   PG_ANON,
   PG_ANON_EXCLUSIVE,
@@ -64,15 +65,6 @@ function migrateFolioMapping(memory: PhysicalMemory, page: number, newPage: numb
   memory.index[newPage] = memory.index[page]!;
 }
 
-/** anon_vma_prepare(): the VMA's own anon_vma id, created on first use. */
-function anonVmaPrepare(memory: PhysicalMemory, vma: Vma): number {
-  if (vma.anonVma === 0) {
-    vma.anonVma = memory.newId();
-    vma.anonChain.push(vma.anonVma);
-  }
-  return vma.anonVma;
-}
-
 /**
  * migrate_vma_insert_page(): maps the new page at `addr` where the source had none (or the
  * zero page). Fails, clearing MIGRATE_PFN_MIGRATE, when the VMA is not anonymous or the
@@ -108,7 +100,7 @@ export function migrateVmaInsertPage(
   }
   memory.flags[newPage] =
     (memory.flags[newPage]! & ~ANON_FLAGS) | PG_ANON | PG_SWAPBACKED | PG_ANON_EXCLUSIVE;
-  memory.mapping[newPage] = anonVmaPrepare(memory, vma);
+  memory.mapping[newPage] = anonVmaPrepare(mm, vma);
   memory.index[newPage] = vma.pgoffOf(addr);
   memory.mapcount[newPage] = 1;
   memory.getPage(newPage);

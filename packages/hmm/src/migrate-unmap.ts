@@ -3,8 +3,7 @@
  * page is unmapped everywhere and referenced only by the migration; pages that are not are
  * restored and dropped from the migration.
  */
-import type { PhysicalMemory } from '@hmmkit/mm';
-import { removeMigrationPtes, tryToMigrate } from './migrate-entries.js';
+import { type PhysicalMemory, removeMigrationPtes, tryToMigrate } from '@hmmkit/mm';
 import { MIGRATE_PFN_MIGRATE, migratePfnToPage } from './migrate-pfn.js';
 
 /**

@@ -27,6 +27,7 @@ import {
   pteKind,
   SWP_WRITE,
   splitHugePmd,
+  unmapToMigrationLocked,
   VM_HUGETLB,
   VM_IO,
   VM_MIXEDMAP,
@@ -36,7 +37,6 @@ import {
 } from '@hmmkit/mm';
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { KernelError, mightSleep } from '@hmmkit/runtime';
-import { unmapToMigrationLocked } from './migrate-entries.js';
 import { migrateFinalize } from './migrate-finalize.js';
 import { migrateOnePage, migrateVmaInsertPage } from './migrate-pages.js';
 import {

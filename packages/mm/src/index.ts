@@ -1,4 +1,5 @@
 export { KernelError } from '@hmmkit/runtime';
+export { addNewAnonRmap, anonVmaPrepare } from './anon.js';
 export * from './constants.js';
 export { DevPagemap, type DevPagemapOps, type DevPagemapType } from './dev-pagemap.js';
 export { restoreExclusivePteLocked } from './exclusive-restore.js';
@@ -6,6 +7,11 @@ export type { PageRef } from './gup.js';
 export { assertInvariants, checkInvariants } from './invariants.js';
 export { MemFile } from './mem-file.js';
 export { migratePage } from './migrate.js';
+export {
+  removeMigrationPtes,
+  tryToMigrate,
+  unmapToMigrationLocked,
+} from './migration-entries.js';
 export { Mm } from './mm.js';
 export type { MmapOptions } from './mmap.js';
 export { changeProtNuma } from './numa.js';

@@ -9,24 +9,11 @@
  * back as ordinary present PTEs, so the device must ask for exclusivity again.
  */
 
-import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { schedulePoint, trace } from '@hmmkit/runtime';
-import { PAGE_SIZE } from './constants.js';
-import type { Mm } from './mm.js';
-import { PG_ANON, PG_DIRTY, PG_HUGETLB, PG_LOCKED, PG_ZONE_DEVICE } from './page-flags.js';
+import { removeMigrationPtes, tryToMigrate } from './migration-entries.js';
+import { PG_ANON, PG_HUGETLB, PG_LOCKED, PG_ZONE_DEVICE } from './page-flags.js';
 import { type PhysicalMemory, ZERO_PFN } from './physical-memory.js';
-import {
-  PTE_DIRTY,
-  PTE_PRESENT,
-  PTE_SOFT_DIRTY,
-  PTE_WRITE,
-  PTE_YOUNG,
-  PteKind,
-  pteKind,
-  SWP_WRITE,
-  swpBits,
-} from './pte.js';
-import { rmapWalk, splitPmdMappings } from './rmap.js';
+import { splitPmdMappings } from './rmap.js';
 
 /**
  * Moves page `pfn` to a newly allocated frame. Returns the new pfn, or -1 when the page
@@ -54,14 +41,11 @@ export async function migratePage(memory: PhysicalMemory, pfn: number): Promise<
   }
   // Since v6.15 a device-exclusive entry is a mapping like a present PTE: it is replaced
   // by a migration entry, and the CLEAR range (owner NULL) tells the device to drop it.
-  for (const h of rmapWalk(memory, pfn))
-    if (h.kind === PteKind.PRESENT || h.kind === PteKind.DEVICE_EXCLUSIVE)
-      await unmapToMigration(h.mm, h.address, pfn);
+  await tryToMigrate(memory, pfn);
   await schedulePoint(); // the copy takes time: faults now wait on the migration entries
   moveToNewFolio(memory, pfn, dst);
   // A fresh rmap walk, as remove_migration_ptes does: fork may have copied an entry meanwhile.
-  for (const h of rmapWalk(memory, pfn))
-    if (h.kind === PteKind.MIGRATION) restoreOne(h.mm, h.address, pfn, dst);
+  removeMigrationPtes(memory, pfn, dst);
   memory.unlockPage(pfn);
   memory.putPage(dst); // allocation reference; the mappings hold theirs
   memory.putPage(pfn); // isolation reference: the old frame is freed here
@@ -77,36 +61,6 @@ function movable(memory: PhysicalMemory, pfn: number): boolean {
   );
 }
 
-/**
- * try_to_migrate_one(): a present PTE or a device-exclusive entry → migration entry, mapping
- * and reference dropped. A present PTE is cleared with a flush and gives its write and dirty
- * bits; a device-exclusive entry is non-present (nothing to flush, the folio already holds
- * the dirty bit) and gives a read-only entry: the page stays anon-exclusive, so a later
- * write reuses it without a copy.
- */
-async function unmapToMigration(mm: Mm, address: number, pfn: number): Promise<void> {
-  const memory = mm.memory;
-  const range = await mm.invalidateStart(MmuNotifierEvent.CLEAR, address, address + PAGE_SIZE);
-  mm.ptl.lock();
-  const s = mm.pt.pteSlot(address, false);
-  const bits = s >= 0 ? mm.pt.bits[s]! : 0;
-  const kind = pteKind(bits);
-  const mapped = kind === PteKind.PRESENT || kind === PteKind.DEVICE_EXCLUSIVE;
-  if (mapped && mm.pt.pfn[s] === pfn) {
-    mm.pt.bits[s] = 0;
-    if (kind === PteKind.PRESENT) {
-      mm.notifiers.archInvalidateSecondaryTlbs(address, address + PAGE_SIZE);
-      if (bits & PTE_DIRTY) memory.flags[pfn]! |= PG_DIRTY;
-    }
-    const writable = kind === PteKind.PRESENT && (bits & PTE_WRITE) !== 0;
-    mm.pt.bits[s] = swpBits(PteKind.MIGRATION, writable, (bits & PTE_SOFT_DIRTY) !== 0);
-    memory.mapcount[pfn]!--;
-    memory.putPage(pfn);
-  }
-  mm.ptl.unlock();
-  await mm.notifiers.invalidateRangeEnd(range);
-}
-
 /** folio_migrate_mapping + folio_migrate_flags + copy: the new frame takes over. */
 function moveToNewFolio(memory: PhysicalMemory, src: number, dst: number): void {
   memory.contents[dst] = memory.contents[src];
@@ -114,26 +68,4 @@ function moveToNewFolio(memory: PhysicalMemory, src: number, dst: number): void 
   memory.flags[dst] = memory.flags[src]! & ~(PG_LOCKED | PG_ZONE_DEVICE);
   memory.mapping[dst] = memory.mapping[src]!;
   memory.index[dst] = memory.index[src]!;
-}
-
-/** remove_migration_pte(): the migration entry becomes a present PTE of `dst`. */
-function restoreOne(mm: Mm, address: number, src: number, dst: number): void {
-  const memory = mm.memory;
-  mm.ptl.lock();
-  const s = mm.pt.pteSlot(address, false);
-  const bits = s >= 0 ? mm.pt.bits[s]! : 0;
-  if (
-    bits === swpBits(PteKind.MIGRATION, (bits & SWP_WRITE) !== 0, (bits & PTE_SOFT_DIRTY) !== 0) &&
-    mm.pt.pfn[s] === src
-  ) {
-    mm.pt.pfn[s] = dst;
-    mm.pt.bits[s] =
-      PTE_PRESENT |
-      PTE_YOUNG |
-      (bits & SWP_WRITE ? PTE_WRITE | PTE_DIRTY : 0) |
-      (bits & PTE_SOFT_DIRTY);
-    memory.getPage(dst);
-    memory.mapcount[dst]!++;
-  }
-  mm.ptl.unlock();
 }
