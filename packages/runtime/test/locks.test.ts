@@ -7,24 +7,14 @@ import {
   mightSleep,
   nonBlockEnd,
   nonBlockStart,
-  RuntimeViolation,
   RwSemaphore,
   resetRuntime,
   SpinLock,
   spawn,
 } from '../src/index.js';
+import { violationKind } from './violation-kind.js';
 
 beforeEach(() => resetRuntime());
-
-function violationKind(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof RuntimeViolation) return e.kind;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('SpinLock', () => {
   it('lock makes the task atomic until unlock', () => {

@@ -3,7 +3,6 @@ import {
   Completion,
   Kref,
   Mutex,
-  RuntimeViolation,
   resetRuntime,
   SeqCount,
   SpinLock,
@@ -12,18 +11,9 @@ import {
   spawn,
   WaitQueue,
 } from '../src/index.js';
+import { violationKind } from './violation-kind.js';
 
 beforeEach(() => resetRuntime());
-
-function violationKind(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof RuntimeViolation) return e.kind;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('WaitQueue', () => {
   it('waitEvent returns at once when the condition already holds', async () => {
