@@ -18,6 +18,7 @@
  */
 import {
   type Mm,
+  PAGE_SIZE,
   PG_ZONE_DEVICE,
   PMD_SIZE,
   PTE_PRESENT,
@@ -46,8 +47,6 @@ import {
   migratePfnToPage,
 } from './migrate-pfn.js';
 import { migrateDeviceUnmap } from './migrate-unmap.js';
-
-const PAGE = 4096;
 
 /** Select pages in system memory (MIGRATE_VMA_SELECT_SYSTEM). */
 export const MIGRATE_VMA_SELECT_SYSTEM = 1 << 0;
@@ -99,14 +98,14 @@ function checkArgs(args: MigrateVma): void {
     throw new KernelError('EINVAL', 'args.vma must be a VMA of args.mm');
   if (vma.flags & (VM_HUGETLB | VM_IO | VM_PFNMAP | VM_MIXEDMAP))
     throw new KernelError('EINVAL', `args.vma has flags ${vma.flags} (hugetlb or VM_SPECIAL)`);
-  if (!Number.isSafeInteger(start) || start % PAGE !== 0)
+  if (!Number.isSafeInteger(start) || start % PAGE_SIZE !== 0)
     throw new KernelError('EINVAL', `args.start must be page aligned, got ${start}`);
-  if (!Number.isSafeInteger(end) || end % PAGE !== 0)
+  if (!Number.isSafeInteger(end) || end % PAGE_SIZE !== 0)
     throw new KernelError('EINVAL', `args.end must be page aligned, got ${end}`);
   if (end <= start) throw new KernelError('EINVAL', `args.end ${end} must be above start ${start}`);
   if (start < vma.start || start >= vma.end || end > vma.end)
     throw new KernelError('EINVAL', `[${start}, ${end}) is not inside the VMA`);
-  const npages = (end - start) / PAGE;
+  const npages = (end - start) / PAGE_SIZE;
   if (!(src instanceof Float64Array) || src.length < npages)
     throw new KernelError('EINVAL', `args.src must be a Float64Array of >= ${npages} entries`);
   if (!(dst instanceof Float64Array) || dst.length < npages)
@@ -141,7 +140,7 @@ export async function migrateVmaSetup(args: MigrateVma): Promise<void> {
   checkArgs(args);
   args.mm.mmapLock.assertHeld();
   mightSleep('migrate_vma_setup');
-  args.src.fill(0, 0, (args.end - args.start) / PAGE);
+  args.src.fill(0, 0, (args.end - args.start) / PAGE_SIZE);
   args.cpages = 0;
   args.npages = 0;
   await migrateVmaCollect(args);
@@ -161,10 +160,10 @@ async function migrateVmaCollect(args: MigrateVma): Promise<void> {
     await splitHugePmd(mm, a);
   const range = await mm.invalidateStart(MmuNotifierEvent.MIGRATE, start, end, args.pgmapOwner);
   mm.ptl.lock();
-  for (let addr = start; addr < end; addr += PAGE) collectOne(args, addr);
+  for (let addr = start; addr < end; addr += PAGE_SIZE) collectOne(args, addr);
   mm.ptl.unlock();
   await mm.notifiers.invalidateRangeEnd(range);
-  args.end = args.start + args.npages * PAGE;
+  args.end = args.start + args.npages * PAGE_SIZE;
 }
 
 /** migrate_vma_collect_pmd() for one entry. **Locking**: `mm.ptl` held. */
@@ -236,7 +235,7 @@ export async function migrateVmaPages(args: MigrateVma): Promise<void> {
   for (let i = 0; i < npages; i++) {
     if (migrateOnePage(mm.memory, src, dst, i, fp)) continue;
     if (!(src[i]! & MIGRATE_PFN_MIGRATE)) continue;
-    const addr = start + i * PAGE;
+    const addr = start + i * PAGE_SIZE;
     range ??= await mm.invalidateStart(MmuNotifierEvent.MIGRATE, addr, args.end, args.pgmapOwner);
     migrateVmaInsertPage(mm, vma, addr, migratePfnToPage(dst[i]!), src, i);
   }

@@ -13,7 +13,7 @@ import {
   hmmPfnToMapOrder,
   hmmRangeFaultLoop,
 } from '@hmmkit/hmm';
-import { PAGE_SIZE, ZERO_PFN } from '@hmmkit/mm';
+import { PAGE_SIZE, PMD_ORDER, ZERO_PFN } from '@hmmkit/mm';
 import {
   type MmuIntervalNotifier,
   type MmuNotifierRange,
@@ -36,7 +36,7 @@ import {
 } from './constants.js';
 import type { Dmirror } from './dmirror.js';
 
-const PMD_ORDER = 9;
+/** PUD_SHIFT - PAGE_SHIFT: @hmmkit/mm maps no PUD leaves, so hmm never reports it. */
 const PUD_ORDER = 18;
 
 /** The kind part of the byte for a VALID entry on `pfn`. */
