@@ -31,11 +31,11 @@ export function augmentCopy<T>(s: NodeStore<T>, old: number, nw: number): void {
 
 /** augment_propagate(node, stop): recompute upwards until unchanged or `stop` is reached. */
 export function augmentPropagate<T>(s: NodeStore<T>, node: number, stop: number): void {
-  const { f, parent } = s;
+  const { f, pc } = s;
   while (node !== stop) {
     const max = computeSubtreeLast(s, node);
     if (f[node * 4 + SUBTREE_LAST] === max) break;
     f[node * 4 + SUBTREE_LAST] = max;
-    node = parent[node]!;
+    node = pc[node]! >> 1;
   }
 }

@@ -22,9 +22,15 @@ export function checkInterval(start: number, last: number): void {
   }
 }
 
-/** The node must be a handle currently linked in this store, or a RangeError. */
+/**
+ * The node must be a handle currently linked in this store, or a RangeError.
+ * A handle points at its store until it is removed (then at its own copy of
+ * its bounds) and `clear()` gives the tree a new store, so the pointer alone
+ * tells membership, without loading `handles[slot]`: one cache miss less
+ * per remove on a large tree.
+ */
 export function checkMember<T>(s: NodeStore<T>, node: unknown): asserts node is IntervalHandle<T> {
-  if (!(node instanceof IntervalHandle) || s.handles[node.slot] !== node) rejectNode(node);
+  if (!(node instanceof IntervalHandle) || node.bounds !== s) rejectNode(node);
 }
 
 function rejectInterval(start: unknown, last: unknown): never {

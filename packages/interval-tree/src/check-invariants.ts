@@ -1,7 +1,7 @@
 import { IntervalHandle } from './interval-node.js';
 import { type IntervalTree, storeOf } from './interval-tree.js';
 import { BLACK, LAST, NIL, type NodeStore, RED, START, SUBTREE_LAST } from './node-store.js';
-import { leftOf, nextSlot, rightOf } from './rb-links.js';
+import { colorOf, leftOf, nextSlot, parentOf, rightOf } from './rb-links.js';
 
 /*
  * A full structural check of an IntervalTree, for tests: every rule stated at
@@ -16,8 +16,8 @@ export function checkInvariants<T>(tree: IntervalTree<T>): number {
     expect(s.leftmost === NIL, 'empty tree has a leftmost node');
     return 0;
   }
-  expect(s.parent[s.root] === NIL, 'root has a parent');
-  expect(s.color[s.root] === BLACK, 'root is red');
+  expect(parentOf(s, s.root) === NIL, 'root has a parent');
+  expect(colorOf(s, s.root) === BLACK, 'root is red');
   const counted = { nodes: 0 };
   const height = checkSubtree(s, s.root, counted);
   expect(counted.nodes === s.size, `size ${s.size} but ${counted.nodes} nodes reachable`);
@@ -41,8 +41,8 @@ function checkSubtree<T>(s: NodeStore<T>, node: number, counted: { nodes: number
   const r = rightOf(s, node);
   for (const child of [l, r]) {
     if (child === NIL) continue;
-    expect(s.parent[child] === node, `slot ${child}'s parent link is not ${node}`);
-    const redRed = s.color[node] === RED && s.color[child] === RED;
+    expect(parentOf(s, child) === node, `slot ${child}'s parent link is not ${node}`);
+    const redRed = colorOf(s, node) === RED && colorOf(s, child) === RED;
     expect(!redRed, `red slot ${node} has red child ${child}`);
   }
   const handle = s.handles[node];
@@ -56,7 +56,7 @@ function checkSubtree<T>(s: NodeStore<T>, node: number, counted: { nodes: number
   const hl = checkSubtree(s, l, counted);
   const hr = checkSubtree(s, r, counted);
   expect(hl === hr, `slot ${node} black heights differ: ${hl} vs ${hr}`);
-  return hl + (s.color[node] === BLACK ? 1 : 0);
+  return hl + (colorOf(s, node) === BLACK ? 1 : 0);
 }
 
 /** In-order starts never decrease, and `leftmost` is the first node. */

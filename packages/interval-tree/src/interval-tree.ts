@@ -54,24 +54,8 @@ export let storeOf: <T>(tree: IntervalTree<T>) => NodeStore<T>;
 export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
   #s: NodeStore<T> = new NodeStore<T>();
 
-  /**
-   * One tree with a live node, a removed node and both iterators, kept for
-   * the life of the module. V8 reaches the hidden classes that class fields
-   * add only through weak transitions: once every tree is garbage, a full GC
-   * frees them and deoptimises every function compiled against them, and the
-   * next thousand inserts ran about ten times slower in the benchmark. These
-   * instances keep those classes, and the field types they settle on, alive.
-   */
-  static readonly #classAnchor: unknown[] = [];
-
   static {
     storeOf = <U>(tree: IntervalTree<U>): NodeStore<U> => tree.#s;
-    const tree = new IntervalTree<unknown>();
-    const live = tree.insert(0, 0, undefined);
-    const removed = tree.insert(0, 0, 0);
-    tree.remove(removed);
-    const iterators = [tree.overlapping(0, 0), tree[Symbol.iterator]()];
-    IntervalTree.#classAnchor.push(tree, live, removed, ...iterators);
   }
 
   /**
@@ -251,6 +235,25 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     old.version++;
     old.handles = [];
     this.#s = new NodeStore<T>();
+  }
+
+  /**
+   * One tree with a live node, a removed node and both iterators, kept for
+   * the life of the module. V8 reaches the hidden classes that class fields
+   * add only through weak transitions: once every tree is garbage, a full GC
+   * frees them and deoptimises every function compiled against them, and the
+   * next thousand inserts ran about ten times slower in the benchmark. These
+   * instances keep those classes, and the field types they settle on, alive.
+   */
+  static readonly #classAnchor: unknown[] = [];
+
+  static {
+    const tree = new IntervalTree<unknown>();
+    const live = tree.insert(0, 0, undefined);
+    const removed = tree.insert(0, 0, 0);
+    tree.remove(removed);
+    const iterators = [tree.overlapping(0, 0), tree[Symbol.iterator]()];
+    IntervalTree.#classAnchor.push(tree, live, removed, ...iterators);
   }
 }
 

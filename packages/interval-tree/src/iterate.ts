@@ -49,14 +49,14 @@ export function iterFirstSlot<T>(s: NodeStore<T>, qs: number, ql: number): numbe
  * ancestor reached from a left child, stopping once starts pass `ql`.
  */
 export function iterNextSlot<T>(s: NodeStore<T>, node: number, qs: number, ql: number): number {
-  const { f, i, parent } = s;
+  const { f, i, pc } = s;
   let rb = i[node * 8 + RIGHT]!;
   for (;;) {
     // Loop invariants: start(node) <= ql (Cond1) and rb === right(node).
     if (rb !== NIL && qs <= f[rb * 4 + SUBTREE_LAST]!) return subtreeSearch(s, rb, qs, ql);
     let prev: number;
     do {
-      rb = parent[node]!;
+      rb = pc[node]! >> 1;
       if (rb === NIL) return NIL;
       prev = node;
       node = rb;

@@ -12,7 +12,9 @@ export const BLACK = 1;
  *   i[n*8 + LEFT | RIGHT]                  int32, in the node's fourth word
  * so that one overlap-walk step (left, subtree max, start, last, right) reads
  * one half cache line. The parent link and the colour, which only climbing
- * and rebalancing need, live in side arrays.
+ * and rebalancing need, share one side int32 as the kernel's
+ * __rb_parent_color does: pc[n] = parent << 1 | colour (NIL's -1 shifts
+ * back to -1).
  */
 export const START = 0;
 export const LAST = 1;
@@ -32,8 +34,7 @@ const INITIAL_CAPACITY = 16;
 export class NodeStore<T> {
   f: Float64Array;
   i: Int32Array;
-  parent: Int32Array;
-  color: Uint8Array;
+  pc: Int32Array;
   handles: (IntervalHandle<T> | undefined)[] = [];
   /** rb_root_cached.rb_root.rb_node */
   root = NIL;
@@ -58,8 +59,7 @@ export class NodeStore<T> {
     const buffer = new ArrayBuffer(capacity * NODE_BYTES);
     this.f = new Float64Array(buffer);
     this.i = new Int32Array(buffer);
-    this.parent = new Int32Array(capacity);
-    this.color = new Uint8Array(capacity);
+    this.pc = new Int32Array(capacity);
   }
 
   /** Takes a free slot (reusing a freed one first), growing the storage when full. */
@@ -86,12 +86,9 @@ export class NodeStore<T> {
     new Uint8Array(buffer).set(new Uint8Array(this.f.buffer));
     this.f = new Float64Array(buffer);
     this.i = new Int32Array(buffer);
-    const parent = new Int32Array(capacity);
-    parent.set(this.parent);
-    this.parent = parent;
-    const color = new Uint8Array(capacity);
-    color.set(this.color);
-    this.color = color;
+    const pc = new Int32Array(capacity);
+    pc.set(this.pc);
+    this.pc = pc;
     this.capacity = capacity;
   }
 }

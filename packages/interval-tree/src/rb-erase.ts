@@ -2,12 +2,17 @@ import { augmentCopy, augmentPropagate, augmentRotate } from './augment.js';
 import { BLACK, NIL, type NodeStore, RED } from './node-store.js';
 import {
   changeChild,
+  isRed,
   leftOf,
   nextSlot,
+  parentOf,
   rightOf,
   rotateSetParents,
+  setBlack,
   setLeft,
+  setParent,
   setParentColor,
+  setRed,
   setRight,
 } from './rb-links.js';
 
@@ -27,16 +32,15 @@ export function eraseSlot<T>(s: NodeStore<T>, node: number): void {
  * missing, or NIL when the colours are already right.
  */
 function unlinkNode<T>(s: NodeStore<T>, node: number): number {
-  const { parent: parentOf, color } = s;
   const child = rightOf(s, node);
   const onlyLeft = leftOf(s, node);
-  const parent = parentOf[node]!;
+  const parent = parentOf(s, node);
   if (onlyLeft === NIL || child === NIL) {
     // Case 1: at most one child, which takes node's place and colour.
     const heir = onlyLeft === NIL ? child : onlyLeft;
-    const wasBlack = color[node] === BLACK;
+    const wasBlack = !isRed(s, node);
     changeChild(s, node, heir, parent);
-    if (heir !== NIL) setParentColor(s, heir, parent, color[node]!);
+    if (heir !== NIL) s.pc[heir] = s.pc[node]!;
     augmentPropagate(s, parent, NIL);
     return heir === NIL && wasBlack ? parent : NIL;
   }
@@ -45,7 +49,6 @@ function unlinkNode<T>(s: NodeStore<T>, node: number): number {
 
 /** Cases 2 and 3 of __rb_erase_augmented(): the in-order successor replaces `node`. */
 function unlinkWithSuccessor<T>(s: NodeStore<T>, node: number, child: number): number {
-  const { parent: parentOf, color } = s;
   let successor = child;
   let parent = child;
   let child2: number;
@@ -64,19 +67,19 @@ function unlinkWithSuccessor<T>(s: NodeStore<T>, node: number, child: number): n
     child2 = rightOf(s, successor);
     setLeft(s, parent, child2);
     setRight(s, successor, child);
-    parentOf[child] = successor;
+    setParent(s, child, successor);
     augmentCopy(s, node, successor);
     augmentPropagate(s, parent, successor);
   }
   tmp = leftOf(s, node);
   setLeft(s, successor, tmp);
-  parentOf[tmp] = successor;
-  const nodeParent = parentOf[node]!;
-  changeChild(s, node, successor, nodeParent);
+  setParent(s, tmp, successor);
+  const nodePc = s.pc[node]!;
+  changeChild(s, node, successor, nodePc >> 1);
   let rebalance = NIL;
   if (child2 !== NIL) setParentColor(s, child2, parent, BLACK);
-  else if (color[successor] === BLACK) rebalance = parent;
-  setParentColor(s, successor, nodeParent, color[node]!);
+  else if (!isRed(s, successor)) rebalance = parent;
+  s.pc[successor] = nodePc;
   augmentPropagate(s, successor, NIL);
   return rebalance;
 }
@@ -94,16 +97,15 @@ function eraseColor<T>(s: NodeStore<T>, parent: number): void {
     if (done) return;
     // Case 2 with a black parent: the deficit moves one level up.
     node = parent;
-    parent = s.parent[node]!;
+    parent = parentOf(s, node);
     if (parent === NIL) return;
   }
 }
 
 /** One step of __rb_erase_color() when the deficient side is the left one; true when done. */
 function fixLeft<T>(s: NodeStore<T>, parent: number): boolean {
-  const color = s.color;
   let sibling = rightOf(s, parent);
-  if (color[sibling] === RED) {
+  if (isRed(s, sibling)) {
     // Case 1: left rotate at parent; the sibling's left child becomes the sibling.
     const tmp1 = leftOf(s, sibling);
     setRight(s, parent, tmp1);
@@ -114,9 +116,9 @@ function fixLeft<T>(s: NodeStore<T>, parent: number): boolean {
     sibling = tmp1;
   }
   let tmp1 = rightOf(s, sibling);
-  if (tmp1 === NIL || color[tmp1] === BLACK) {
+  if (tmp1 === NIL || !isRed(s, tmp1)) {
     const tmp2 = leftOf(s, sibling);
-    if (tmp2 === NIL || color[tmp2] === BLACK) return flipSibling(s, parent, sibling);
+    if (tmp2 === NIL || !isRed(s, tmp2)) return flipSibling(s, parent, sibling);
     // Case 3: right rotate at sibling.
     tmp1 = rightOf(s, tmp2);
     setLeft(s, sibling, tmp1);
@@ -132,7 +134,7 @@ function fixLeft<T>(s: NodeStore<T>, parent: number): boolean {
   setRight(s, parent, tmp2);
   setLeft(s, sibling, parent);
   setParentColor(s, tmp1, sibling, BLACK);
-  if (tmp2 !== NIL) s.parent[tmp2] = parent;
+  if (tmp2 !== NIL) setParent(s, tmp2, parent);
   rotateSetParents(s, parent, sibling, BLACK);
   augmentRotate(s, parent, sibling);
   return true;
@@ -140,9 +142,8 @@ function fixLeft<T>(s: NodeStore<T>, parent: number): boolean {
 
 /** The mirror image of {@link fixLeft}. */
 function fixRight<T>(s: NodeStore<T>, parent: number): boolean {
-  const color = s.color;
   let sibling = leftOf(s, parent);
-  if (color[sibling] === RED) {
+  if (isRed(s, sibling)) {
     const tmp1 = rightOf(s, sibling);
     setLeft(s, parent, tmp1);
     setRight(s, sibling, parent);
@@ -152,9 +153,9 @@ function fixRight<T>(s: NodeStore<T>, parent: number): boolean {
     sibling = tmp1;
   }
   let tmp1 = leftOf(s, sibling);
-  if (tmp1 === NIL || color[tmp1] === BLACK) {
+  if (tmp1 === NIL || !isRed(s, tmp1)) {
     const tmp2 = rightOf(s, sibling);
-    if (tmp2 === NIL || color[tmp2] === BLACK) return flipSibling(s, parent, sibling);
+    if (tmp2 === NIL || !isRed(s, tmp2)) return flipSibling(s, parent, sibling);
     tmp1 = leftOf(s, tmp2);
     setRight(s, sibling, tmp1);
     setLeft(s, tmp2, sibling);
@@ -168,7 +169,7 @@ function fixRight<T>(s: NodeStore<T>, parent: number): boolean {
   setLeft(s, parent, tmp2);
   setRight(s, sibling, parent);
   setParentColor(s, tmp1, sibling, BLACK);
-  if (tmp2 !== NIL) s.parent[tmp2] = parent;
+  if (tmp2 !== NIL) setParent(s, tmp2, parent);
   rotateSetParents(s, parent, sibling, BLACK);
   augmentRotate(s, parent, sibling);
   return true;
@@ -180,8 +181,8 @@ function fixRight<T>(s: NodeStore<T>, parent: number): boolean {
  * passes it up (not done).
  */
 function flipSibling<T>(s: NodeStore<T>, parent: number, sibling: number): boolean {
-  s.color[sibling] = RED;
-  if (s.color[parent] !== RED) return false;
-  s.color[parent] = BLACK;
+  setRed(s, sibling);
+  if (!isRed(s, parent)) return false;
+  setBlack(s, parent);
   return true;
 }

@@ -11,11 +11,15 @@ import {
   SUBTREE_LAST,
 } from './node-store.js';
 import {
+  isRed,
   leftOf,
+  parentOf,
   rightOf,
   rotateSetParents,
+  setBlack,
   setLeft,
   setParentColor,
+  setRed,
   setRight,
 } from './rb-links.js';
 
@@ -61,26 +65,25 @@ function linkNode<T>(s: NodeStore<T>, node: number, parent: number, goLeft: bool
 
 /** __rb_insert(): restore the red-black rules after linking the red leaf `node`. */
 function insertColor<T>(s: NodeStore<T>, node: number): void {
-  const { color, parent: parentOf } = s;
-  let parent = parentOf[node]!;
+  let parent = parentOf(s, node);
   for (;;) {
     // Loop invariant: `node` is red.
     if (parent === NIL) {
-      color[node] = BLACK; // the root is black
+      setBlack(s, node); // the root is black
       return;
     }
-    if (color[parent] === BLACK) return;
+    if (!isRed(s, parent)) return;
     // The parent is red, so it is not the root: the grandparent exists.
-    const gparent = parentOf[parent]!;
+    const gparent = parentOf(s, parent);
     const parentIsRight = parent === rightOf(s, gparent);
     const uncle = parentIsRight ? leftOf(s, gparent) : rightOf(s, gparent);
-    if (uncle !== NIL && color[uncle] === RED) {
+    if (uncle !== NIL && isRed(s, uncle)) {
       // Case 1: colour flip, then continue two levels up.
-      color[uncle] = BLACK;
-      color[parent] = BLACK;
+      setBlack(s, uncle);
+      setBlack(s, parent);
       node = gparent;
-      parent = parentOf[node]!;
-      color[node] = RED;
+      parent = parentOf(s, node);
+      setRed(s, node);
       continue;
     }
     if (parentIsRight) rotateRightLeaning(s, node, parent, gparent);

@@ -1,4 +1,4 @@
-import { LEFT, NIL, type NodeStore, RIGHT } from './node-store.js';
+import { BLACK, LEFT, NIL, type NodeStore, RED, RIGHT } from './node-store.js';
 
 /** The left child of `node` (i.e. node->rb_left). */
 export function leftOf<T>(s: NodeStore<T>, node: number): number {
@@ -18,10 +18,39 @@ export function setRight<T>(s: NodeStore<T>, node: number, child: number): void 
   s.i[node * 8 + RIGHT] = child;
 }
 
+/** rb_parent() */
+export function parentOf<T>(s: NodeStore<T>, node: number): number {
+  return s.pc[node]! >> 1;
+}
+
+/** rb_color(): RED or BLACK. */
+export function colorOf<T>(s: NodeStore<T>, node: number): number {
+  return s.pc[node]! & 1;
+}
+
+/** rb_is_red() */
+export function isRed<T>(s: NodeStore<T>, node: number): boolean {
+  return (s.pc[node]! & 1) === RED;
+}
+
 /** rb_set_parent_color() */
 export function setParentColor<T>(s: NodeStore<T>, node: number, parent: number, c: number): void {
-  s.parent[node] = parent;
-  s.color[node] = c;
+  s.pc[node] = (parent << 1) | c;
+}
+
+/** rb_set_parent(): keeps the colour. */
+export function setParent<T>(s: NodeStore<T>, node: number, parent: number): void {
+  s.pc[node] = (parent << 1) | (s.pc[node]! & 1);
+}
+
+/** rb_set_black() */
+export function setBlack<T>(s: NodeStore<T>, node: number): void {
+  s.pc[node]! |= BLACK;
+}
+
+/** Makes `node` red, keeping its parent (the kernel writes the whole word). */
+export function setRed<T>(s: NodeStore<T>, node: number): void {
+  s.pc[node]! &= ~BLACK;
 }
 
 /** __rb_change_child(): make `parent` (or the root) point at `nw` where it pointed at `old`. */
@@ -36,8 +65,8 @@ export function changeChild<T>(s: NodeStore<T>, old: number, nw: number, parent:
  * becomes `nw`'s child with `color`, and the parent's link follows.
  */
 export function rotateSetParents<T>(s: NodeStore<T>, old: number, nw: number, color: number): void {
-  const parent = s.parent[old]!;
-  setParentColor(s, nw, parent, s.color[old]!);
+  const parent = parentOf(s, old);
+  s.pc[nw] = s.pc[old]!;
   setParentColor(s, old, nw, color);
   changeChild(s, old, nw, parent);
 }
@@ -49,11 +78,10 @@ export function nextSlot<T>(s: NodeStore<T>, node: number): number {
     for (let l = leftOf(s, r); l !== NIL; l = leftOf(s, r)) r = l;
     return r;
   }
-  const parent = s.parent;
-  let p = parent[node]!;
+  let p = parentOf(s, node);
   while (p !== NIL && node === rightOf(s, p)) {
     node = p;
-    p = parent[p]!;
+    p = parentOf(s, p);
   }
   return p;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from '../src/check-invariants.js';
 import { IntervalTree, storeOf } from '../src/interval-tree.js';
-import { RED, SUBTREE_LAST } from '../src/node-store.js';
+import { BLACK, SUBTREE_LAST } from '../src/node-store.js';
+import { colorOf, setParent, setRed } from '../src/rb-links.js';
 
 /** A valid tree of 20 nodes whose store the test then corrupts. */
 function tree20(): IntervalTree<number> {
@@ -15,7 +16,7 @@ describe('checkInvariants (the property tests rely on it failing)', () => {
   it('detects a red root', () => {
     const tree = tree20();
     const s = storeOf(tree);
-    s.color[s.root] = RED;
+    setRed(s, s.root);
     expect(() => checkInvariants(tree)).toThrow(/root is red/);
   });
 
@@ -29,15 +30,15 @@ describe('checkInvariants (the property tests rely on it failing)', () => {
   it('detects a broken parent link', () => {
     const tree = tree20();
     const s = storeOf(tree);
-    s.parent[s.leftmost] = s.leftmost;
+    setParent(s, s.leftmost, s.leftmost);
     expect(() => checkInvariants(tree)).toThrow(/parent link/);
   });
 
   it('detects unequal black heights', () => {
     const tree = tree20();
     const s = storeOf(tree);
-    const black = [...Array(20).keys()].find((n) => n !== s.root && s.color[n] === 1)!;
-    s.color[black] = RED;
+    const black = [...Array(20).keys()].find((n) => n !== s.root && colorOf(s, n) === BLACK)!;
+    setRed(s, black);
     expect(() => checkInvariants(tree)).toThrow(/black heights differ|red slot/);
   });
 
