@@ -40,14 +40,6 @@ export function retainedBytes(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-/** Times one call doing `ops` operations. */
-export function timeOnce(ops: number, fn: () => void): Rate {
-  const t0 = now();
-  fn();
-  const ms = now() - t0;
-  return { opsPerSec: ops / (ms / 1000), done: ops, planned: ops };
-}
-
 let stat: 'median' | 'total' = 'median';
 
 /**
@@ -67,31 +59,64 @@ function median(values: number[]): number {
 }
 
 /**
- * Runs `step(from, to)` over [0, total) in chunks until done or until
- * `budgetMs` has passed; `onChunk` sees the running result after each chunk.
+ * Collects per-chunk rates over one or more runs of a phase (several
+ * build/teardown rounds of a small tree count as one phase).
  */
+export class ChunkTimer {
+  private readonly rates: number[] = [];
+  private done = 0;
+  private planned = 0;
+  private elapsed = 0;
+
+  /**
+   * Runs `step(from, to)` over [0, total) in chunks until done or until
+   * `budgetMs` has passed; `onChunk` sees this run's running result after
+   * each chunk.
+   */
+  run(
+    total: number,
+    chunk: number,
+    budgetMs: number,
+    step: (from: number, to: number) => unknown,
+    onChunk: (done: number, sum: number) => void,
+  ): void {
+    const t0 = now();
+    let done = 0;
+    let sum = 0;
+    let elapsed = 0;
+    while (done < total && elapsed < budgetMs) {
+      const to = Math.min(total, done + chunk);
+      const c0 = now();
+      const hits = step(done, to);
+      if (typeof hits === 'number') sum += hits;
+      const ms = now() - c0;
+      this.rates.push((to - done) / (Math.max(ms, 1e-3) / 1000));
+      done = to;
+      elapsed = now() - t0;
+      onChunk(done, sum);
+    }
+    this.done += done;
+    this.planned += total;
+    this.elapsed += elapsed;
+  }
+
+  /** The phase's rate over every run so far, as `setStat` chose. */
+  rate(): Rate {
+    const { done, planned } = this;
+    const opsPerSec = stat === 'median' ? median(this.rates) : done / (this.elapsed / 1000);
+    return { opsPerSec, done, planned };
+  }
+}
+
+/** One chunked run of a phase; see {@link ChunkTimer.run}. */
 export function timeChunked(
   total: number,
   chunk: number,
   budgetMs: number,
-  step: (from: number, to: number) => number | undefined,
+  step: (from: number, to: number) => unknown,
   onChunk: (done: number, sum: number) => void,
 ): Rate {
-  const t0 = now();
-  const rates: number[] = [];
-  let done = 0;
-  let sum = 0;
-  let elapsed = 0;
-  while (done < total && elapsed < budgetMs) {
-    const to = Math.min(total, done + chunk);
-    const c0 = now();
-    sum += step(done, to) ?? 0;
-    const ms = now() - c0;
-    rates.push((to - done) / (Math.max(ms, 1e-3) / 1000));
-    done = to;
-    elapsed = now() - t0;
-    onChunk(done, sum);
-  }
-  const opsPerSec = stat === 'median' ? median(rates) : done / (elapsed / 1000);
-  return { opsPerSec, done, planned: total };
+  const timer = new ChunkTimer();
+  timer.run(total, chunk, budgetMs, step, onChunk);
+  return timer.rate();
 }

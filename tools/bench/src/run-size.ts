@@ -1,4 +1,4 @@
-import { type Rate, retainedBytes, timeChunked, timeOnce } from './measure.js';
+import { ChunkTimer, type Rate, retainedBytes, timeChunked } from './measure.js';
 import type { Structure } from './structure.js';
 import { makeWorkload, type Workload } from './workload.js';
 
@@ -44,6 +44,14 @@ export function runSize(n: number, factories: (() => Structure)[], o: Options): 
   return factories.map((make, i) => runOne(make, w, o, ref, i === 0));
 }
 
+/**
+ * Small sizes are built and torn down in several rounds, each on its own
+ * structure, so that insert, remove and heap are measured over at least
+ * this many intervals: ten 100-op chunks of one 1e3 tree are too few for a
+ * stable median on a shared machine.
+ */
+const MIN_MEASURED_INTERVALS = 100_000;
+
 function runOne(
   make: () => Structure,
   w: Workload,
@@ -51,38 +59,28 @@ function runOne(
   ref: Reference,
   isReference: boolean,
 ): Row {
-  const s = make();
+  const rounds = Math.ceil(MIN_MEASURED_INTERVALS / w.n);
+  const trees = Array.from({ length: rounds }, () => {
+    const t = make();
+    t.prepare?.(w);
+    return t;
+  });
+  const s = trees[0]!;
   const row: Row = { name: s.name, kind: s.kind, mismatches: 0, mixedMismatch: false };
-  s.prepare?.(w);
   const before = retainedBytes();
-  row.insert =
-    s.kind === 'static'
-      ? timeOnce(w.n, () => s.build(w, 0, w.n))
-      : timeChunked(
-          w.n,
-          CHUNK,
-          Infinity,
-          (a, b) => {
-            s.build(w, a, b);
-            return undefined;
-          },
-          noop,
-        );
-  row.bytesPerInterval = (retainedBytes() - before) / w.n;
+  const insert = new ChunkTimer();
+  // A static structure is built in one call: one chunk of n per round.
+  const chunk = s.kind === 'static' ? w.n : CHUNK;
+  for (const t of trees) insert.run(w.n, chunk, Infinity, (a, b) => t.build(w, a, b), noop);
+  row.insert = insert.rate();
+  row.bytesPerInterval = (retainedBytes() - before) / (w.n * rounds);
   row.mismatches = checkSample(s, w, o.sample, ref, isReference);
   row.query = timeChunked(o.queries, CHUNK, o.queryBudgetMs, (a, b) => s.query(w, a, b), noop);
-  const remove = s.remove?.bind(s);
-  if (remove)
-    row.remove = timeChunked(
-      w.n,
-      CHUNK,
-      Infinity,
-      (a, b) => {
-        remove(w, a, b);
-        return undefined;
-      },
-      noop,
-    );
+  if (s.remove) {
+    const remove = new ChunkTimer();
+    for (const t of trees) remove.run(w.n, CHUNK, Infinity, (a, b) => t.remove!(w, a, b), noop);
+    row.remove = remove.rate();
+  }
   if (s.mixed) row.mixed = runMixed(make, w, o, ref, isReference, row);
   return row;
 }
