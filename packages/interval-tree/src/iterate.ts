@@ -1,4 +1,13 @@
-import { LAST, LEFT, NIL, type NodeStore, RIGHT, START, SUBTREE_LAST } from './node-store.js';
+import {
+  LAST,
+  LEFT,
+  NIL,
+  type NodeStore,
+  RIGHT,
+  START,
+  SUBTREE_LAST,
+  UNKNOWN,
+} from './node-store.js';
 
 /*
  * The overlap walk of interval_tree_generic.h, over slots. A node overlaps
@@ -11,20 +20,35 @@ import { LAST, LEFT, NIL, type NodeStore, RIGHT, START, SUBTREE_LAST } from './n
 /**
  * ITPREFIX_subtree_search(): the leftmost node of `node`'s subtree that
  * overlaps [qs, ql], or NIL. Caller guarantees qs <= subtreeLast(node).
+ * `above` is where iter_next's climb out of this subtree would stop
+ * (UNKNOWN if the caller does not know); the match's own stop is recorded
+ * in the store for the iterNextSlot that usually follows.
  */
-export function subtreeSearch<T>(s: NodeStore<T>, node: number, qs: number, ql: number): number {
+export function subtreeSearch<T>(
+  s: NodeStore<T>,
+  node: number,
+  qs: number,
+  ql: number,
+  above: number,
+): number {
   const { f, i } = s;
+  let stop = above;
   for (;;) {
     // Loop invariant: qs <= subtreeLast(node) (Cond2 holds somewhere below).
     const l = i[node * 8 + LEFT]!;
     if (l !== NIL && qs <= f[l * 4 + SUBTREE_LAST]!) {
       // The leftmost node satisfying Cond2 is in the left subtree: if it
       // fails Cond1, every node to its right fails Cond1 too.
+      stop = node;
       node = l;
       continue;
     }
     if (f[node * 4 + START]! > ql) return NIL; // !Cond1
-    if (qs <= f[node * 4 + LAST]!) return node; // leftmost match
+    if (qs <= f[node * 4 + LAST]!) {
+      s.nextAncestorOf = node;
+      s.nextAncestor = stop;
+      return node; // leftmost match
+    }
     node = i[node * 8 + RIGHT]!;
     if (node === NIL || qs > f[node * 4 + SUBTREE_LAST]!) return NIL;
   }
@@ -40,29 +64,42 @@ export function iterFirstSlot<T>(s: NodeStore<T>, qs: number, ql: number): numbe
   if (root === NIL) return NIL;
   if (s.f[root * 4 + SUBTREE_LAST]! < qs) return NIL;
   if (s.f[s.leftmost * 4 + START]! > ql) return NIL;
-  return subtreeSearch(s, root, qs, ql);
+  return subtreeSearch(s, root, qs, ql, NIL);
 }
 
 /**
  * ITPREFIX_iter_next(): the next overlapping node after `node` in in-order,
  * or NIL. Searches node's right subtree first, then climbs to the first
- * ancestor reached from a left child, stopping once starts pass `ql`.
+ * ancestor reached from a left child, stopping once starts pass `ql`. The
+ * climb is skipped when the search that found `node` recorded where it ends.
  */
 export function iterNextSlot<T>(s: NodeStore<T>, node: number, qs: number, ql: number): number {
-  const { f, i, pc } = s;
+  const { f, i } = s;
   let rb = i[node * 8 + RIGHT]!;
+  let above = node === s.nextAncestorOf ? s.nextAncestor : UNKNOWN;
   for (;;) {
     // Loop invariants: start(node) <= ql (Cond1) and rb === right(node).
-    if (rb !== NIL && qs <= f[rb * 4 + SUBTREE_LAST]!) return subtreeSearch(s, rb, qs, ql);
-    let prev: number;
-    do {
-      rb = pc[node]! >> 1;
-      if (rb === NIL) return NIL;
-      prev = node;
-      node = rb;
-      rb = i[node * 8 + RIGHT]!;
-    } while (prev === rb);
+    if (rb !== NIL && qs <= f[rb * 4 + SUBTREE_LAST]!) return subtreeSearch(s, rb, qs, ql, above);
+    node = above === UNKNOWN ? climb(s, node) : above;
+    if (node === NIL) return NIL;
+    above = UNKNOWN;
+    rb = i[node * 8 + RIGHT]!;
     if (ql < f[node * 4 + START]!) return NIL; // !Cond1
     if (qs <= f[node * 4 + LAST]!) return node; // Cond2
   }
+}
+
+/** The first ancestor of `node` reached from a left child, or NIL at the root. */
+function climb<T>(s: NodeStore<T>, node: number): number {
+  const { i, pc } = s;
+  let prev: number;
+  let rb: number;
+  do {
+    rb = pc[node]! >> 1;
+    if (rb === NIL) return NIL;
+    prev = node;
+    node = rb;
+    rb = i[node * 8 + RIGHT]!;
+  } while (prev === rb);
+  return node;
 }

@@ -2,6 +2,8 @@ import type { IntervalHandle } from './interval-node.js';
 
 /** Slot index meaning "no node" (the kernel's NULL rb_node pointer). */
 export const NIL = -1;
+/** A cached ancestor not known (iterate.ts then climbs as the kernel does). */
+export const UNKNOWN = -2;
 /** Node colours, with the kernel's values (RB_RED 0, RB_BLACK 1). */
 export const RED = 0;
 export const BLACK = 1;
@@ -50,6 +52,15 @@ export class NodeStore<T> {
    */
   cursor: IntervalHandle<T> | undefined = undefined;
   cursorSlot = NIL;
+  /**
+   * `nextAncestor` is where iter_next's climb from `nextAncestorOf` would
+   * stop: its nearest ancestor holding it in its left subtree (NIL: none).
+   * The overlap walk learns it on the way down, which saves the climb (one
+   * cache miss per level on a large tree) at the end of most queries. It
+   * depends on the shape alone, so every insert and remove drops it.
+   */
+  nextAncestorOf = NIL;
+  nextAncestor = UNKNOWN;
   private freeHead = NIL;
   private highWater = 0;
   private capacity: number;

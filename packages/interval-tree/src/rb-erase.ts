@@ -22,6 +22,7 @@ import {
  * missing black (__rb_erase_color) from the parent it returns.
  */
 export function eraseSlot<T>(s: NodeStore<T>, node: number): void {
+  s.nextAncestorOf = NIL;
   if (s.leftmost === node) s.leftmost = nextSlot(s, node);
   const rebalance = unlinkNode(s, node);
   if (rebalance !== NIL) eraseColor(s, rebalance);

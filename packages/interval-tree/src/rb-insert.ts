@@ -30,6 +30,7 @@ import {
  * The slot's start and last must already be written.
  */
 export function insertSlot<T>(s: NodeStore<T>, node: number): void {
+  s.nextAncestorOf = NIL;
   const { f, i } = s;
   const start = f[node * 4 + START]!;
   const last = f[node * 4 + LAST]!;

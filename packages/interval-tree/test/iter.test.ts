@@ -1,5 +1,8 @@
 import { type IntervalNode, IntervalTree } from '@hmmkit/interval-tree';
 import { describe, expect, it } from 'vitest';
+import { storeOf } from '../src/interval-tree.js';
+import { NIL } from '../src/node-store.js';
+import { parentOf, rightOf } from '../src/rb-links.js';
 
 function walk<T>(tree: IntervalTree<T>, start: number, last: number): T[] {
   const out: T[] = [];
@@ -116,5 +119,35 @@ describe('iterFirst / iterNext (interval_tree_iter_first / _iter_next)', () => {
     const second = tree.iterNext(first!, 6, 10);
     expect([first?.value, second?.value]).toEqual(['0-10', '5-6']);
     expect(tree.iterNext(second!, 6, 10)).toBeUndefined();
+  });
+});
+
+describe('the climb target iterFirst records for iterNext', () => {
+  /** A tree with a query hit whose iterNext climbs, and the store behind it. */
+  function searched() {
+    const tree = new IntervalTree<number>();
+    for (let i = 0; i < 32; i++) tree.insert(i * 10, i * 10 + 5, i);
+    const hit = tree.iterFirst(42, 42)!;
+    return { tree, hit, s: storeOf(tree) };
+  }
+
+  it('is recorded by the search and matches the kernel climb', () => {
+    const { hit, s } = searched();
+    expect(s.handles[s.nextAncestorOf]).toBe(hit);
+    let node = s.nextAncestorOf;
+    let parent = parentOf(s, node);
+    while (parent !== NIL && rightOf(s, parent) === node)
+      [node, parent] = [parent, parentOf(s, parent)];
+    expect(s.nextAncestor).toBe(parent);
+  });
+
+  it('is dropped by every insert and remove, which may reshape the ancestors', () => {
+    const { tree, hit, s } = searched();
+    tree.insert(1000, 1000, 99);
+    expect(s.nextAncestorOf).toBe(NIL);
+    tree.iterFirst(42, 42);
+    expect(s.nextAncestorOf).not.toBe(NIL);
+    tree.remove(hit);
+    expect(s.nextAncestorOf).toBe(NIL);
   });
 });
