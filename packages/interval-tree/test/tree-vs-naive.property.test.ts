@@ -135,7 +135,9 @@ function interleaved(ops: Op[], a: [number, number], b: [number, number]): void 
       at[k] = tree.iterNext(n, ranges[k]![0], ranges[k]![1]);
     }
   }
-  ranges.forEach(([s, l], k) => expect(got[k]).toEqual(ids(naive.overlapping(s, l))));
+  for (const [k, [s, l]] of ranges.entries()) {
+    expect(got[k]).toEqual(ids(naive.overlapping(s, l)));
+  }
 }
 
 // Generous per-test timeout: the full invariant check after every step is
