@@ -8,6 +8,7 @@ import {
   SUBTREE_LAST,
   UNKNOWN,
 } from './node-store.js';
+import { leftAncestor } from './rb-links.js';
 
 /*
  * The overlap walk of interval_tree_generic.h, over slots. A node overlaps
@@ -80,26 +81,11 @@ export function iterNextSlot<T>(s: NodeStore<T>, node: number, qs: number, ql: n
   for (;;) {
     // Loop invariants: start(node) <= ql (Cond1) and rb === right(node).
     if (rb !== NIL && qs <= f[rb * 4 + SUBTREE_LAST]!) return subtreeSearch(s, rb, qs, ql, above);
-    node = above === UNKNOWN ? climb(s, node) : above;
+    node = above === UNKNOWN ? leftAncestor(s, node) : above;
     if (node === NIL) return NIL;
     above = UNKNOWN;
     rb = i[node * 8 + RIGHT]!;
     if (ql < f[node * 4 + START]!) return NIL; // !Cond1
     if (qs <= f[node * 4 + LAST]!) return node; // Cond2
   }
-}
-
-/** The first ancestor of `node` reached from a left child, or NIL at the root. */
-function climb<T>(s: NodeStore<T>, node: number): number {
-  const { i, pc } = s;
-  let prev: number;
-  let rb: number;
-  do {
-    rb = pc[node]! >> 1;
-    if (rb === NIL) return NIL;
-    prev = node;
-    node = rb;
-    rb = i[node * 8 + RIGHT]!;
-  } while (prev === rb);
-  return node;
 }

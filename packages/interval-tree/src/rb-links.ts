@@ -78,6 +78,14 @@ export function nextSlot<T>(s: NodeStore<T>, node: number): number {
     for (let l = leftOf(s, r); l !== NIL; l = leftOf(s, r)) r = l;
     return r;
   }
+  return leftAncestor(s, node);
+}
+
+/**
+ * rb_next()'s climb, also iter_next()'s: the first ancestor of `node` that
+ * holds it in its left subtree, or NIL when `node` is the last in order.
+ */
+export function leftAncestor<T>(s: NodeStore<T>, node: number): number {
   let p = parentOf(s, node);
   while (p !== NIL && node === rightOf(s, p)) {
     node = p;
