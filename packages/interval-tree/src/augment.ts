@@ -1,4 +1,5 @@
-import { LAST, LEFT, NIL, type NodeStore, RIGHT, SUBTREE_LAST } from './node-store.js';
+import { LAST, LEFT, NIL, RIGHT, SUBTREE_LAST } from './node-layout.js';
+import type { NodeStore } from './node-store.js';
 
 /*
  * The subtree-max augmentation, as RB_DECLARE_CALLBACKS() generates it for

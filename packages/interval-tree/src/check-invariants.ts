@@ -1,6 +1,7 @@
 import { IntervalHandle } from './interval-node.js';
 import { type IntervalTree, storeOf } from './interval-tree.js';
-import { BLACK, LAST, NIL, type NodeStore, RED, START, SUBTREE_LAST } from './node-store.js';
+import { BLACK, LAST, NIL, RED, START, SUBTREE_LAST } from './node-layout.js';
+import type { NodeStore } from './node-store.js';
 import { colorOf, leftOf, nextSlot, parentOf, rightOf } from './rb-links.js';
 
 /*

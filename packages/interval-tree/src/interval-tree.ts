@@ -23,7 +23,8 @@ import { checkInterval, checkMember } from './check-args.js';
 import { IntervalHandle, type IntervalNode } from './interval-node.js';
 import { iterFirstSlot, iterNextSlot } from './iterate.js';
 import { InOrderIterator, OverlapIterator } from './iterators.js';
-import { LAST, NIL, NodeStore, START } from './node-store.js';
+import { LAST, NIL, START } from './node-layout.js';
+import { NodeStore } from './node-store.js';
 import { eraseSlot } from './rb-erase.js';
 import { insertSlot } from './rb-insert.js';
 

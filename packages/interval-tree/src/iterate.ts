@@ -1,13 +1,5 @@
-import {
-  LAST,
-  LEFT,
-  NIL,
-  type NodeStore,
-  RIGHT,
-  START,
-  SUBTREE_LAST,
-  UNKNOWN,
-} from './node-store.js';
+import { LAST, LEFT, NIL, RIGHT, START, SUBTREE_LAST, UNKNOWN } from './node-layout.js';
+import type { NodeStore } from './node-store.js';
 import { leftAncestor } from './rb-links.js';
 
 /*

@@ -1,6 +1,7 @@
 import type { IntervalNode } from './interval-node.js';
 import { iterFirstSlot, iterNextSlot } from './iterate.js';
-import { NIL, type NodeStore } from './node-store.js';
+import { NIL } from './node-layout.js';
+import type { NodeStore } from './node-store.js';
 import { nextSlot } from './rb-links.js';
 
 /*

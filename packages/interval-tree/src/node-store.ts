@@ -1,29 +1,6 @@
 import type { IntervalHandle } from './interval-node.js';
-
-/** Slot index meaning "no node" (the kernel's NULL rb_node pointer). */
-export const NIL = -1;
-/** A cached ancestor not known (iterate.ts then climbs as the kernel does). */
-export const UNKNOWN = -2;
-/** Node colours, with the kernel's values (RB_RED 0, RB_BLACK 1). */
-export const RED = 0;
-export const BLACK = 1;
-
-/*
- * Node layout. A node is 32 bytes of one ArrayBuffer, viewed twice:
- *   f[n*4 + START | LAST | SUBTREE_LAST]   float64 (exact for integers < 2^53)
- *   i[n*8 + LEFT | RIGHT]                  int32, in the node's fourth word
- * so that one overlap-walk step (left, subtree max, start, last, right) reads
- * one half cache line. The parent link and the colour, which only climbing
- * and rebalancing need, share one side int32 as the kernel's
- * __rb_parent_color does: pc[n] = parent << 1 | colour (NIL's -1 shifts
- * back to -1).
- */
-export const START = 0;
-export const LAST = 1;
-export const SUBTREE_LAST = 2;
-export const LEFT = 6;
-export const RIGHT = 7;
-const NODE_BYTES = 32;
+import { LEFT, NIL, NODE_BYTES, UNKNOWN } from './node-layout.js';
+import { RELAYOUT_MIN_NODES, relayoutPreorder } from './relayout.js';
 
 const INITIAL_CAPACITY = 16;
 
@@ -91,14 +68,20 @@ export class NodeStore<T> {
     this.freeHead = slot;
   }
 
+  /** Doubles the storage; a large tree is laid out again in preorder (relayout.ts). */
   private grow(): void {
     const capacity = this.capacity * 2;
     const buffer = new ArrayBuffer(capacity * NODE_BYTES);
-    new Uint8Array(buffer).set(new Uint8Array(this.f.buffer));
-    this.f = new Float64Array(buffer);
-    this.i = new Int32Array(buffer);
+    const f = new Float64Array(buffer);
+    const i = new Int32Array(buffer);
     const pc = new Int32Array(capacity);
-    pc.set(this.pc);
+    if (this.capacity >= RELAYOUT_MIN_NODES) relayoutPreorder(this, this.capacity, f, i, pc);
+    else {
+      new Uint8Array(buffer).set(new Uint8Array(this.f.buffer));
+      pc.set(this.pc);
+    }
+    this.f = f;
+    this.i = i;
     this.pc = pc;
     this.capacity = capacity;
   }

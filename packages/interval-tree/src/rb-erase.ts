@@ -1,5 +1,6 @@
 import { augmentCopy, augmentPropagate, augmentRotate } from './augment.js';
-import { BLACK, NIL, type NodeStore, RED } from './node-store.js';
+import { BLACK, NIL, RED } from './node-layout.js';
+import type { NodeStore } from './node-store.js';
 import {
   changeChild,
   isRed,

@@ -1,15 +1,6 @@
 import { augmentRotate } from './augment.js';
-import {
-  BLACK,
-  LAST,
-  LEFT,
-  NIL,
-  type NodeStore,
-  RED,
-  RIGHT,
-  START,
-  SUBTREE_LAST,
-} from './node-store.js';
+import { BLACK, LAST, LEFT, NIL, RED, RIGHT, START, SUBTREE_LAST } from './node-layout.js';
+import type { NodeStore } from './node-store.js';
 import {
   isRed,
   leftOf,

@@ -1,4 +1,5 @@
-import { BLACK, LEFT, NIL, type NodeStore, RED, RIGHT } from './node-store.js';
+import { BLACK, LEFT, NIL, RED, RIGHT } from './node-layout.js';
+import type { NodeStore } from './node-store.js';
 
 /** The left child of `node` (i.e. node->rb_left). */
 export function leftOf<T>(s: NodeStore<T>, node: number): number {

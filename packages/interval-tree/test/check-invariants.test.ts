@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from '../src/check-invariants.js';
 import { IntervalTree, storeOf } from '../src/interval-tree.js';
-import { BLACK, SUBTREE_LAST } from '../src/node-store.js';
+import { BLACK, SUBTREE_LAST } from '../src/node-layout.js';
 import { colorOf, setParent, setRed } from '../src/rb-links.js';
 
 /** A valid tree of 20 nodes whose store the test then corrupts. */

@@ -1,7 +1,7 @@
 import { type IntervalNode, IntervalTree } from '@hmmkit/interval-tree';
 import { describe, expect, it } from 'vitest';
 import { storeOf } from '../src/interval-tree.js';
-import { NIL } from '../src/node-store.js';
+import { NIL } from '../src/node-layout.js';
 import { parentOf, rightOf } from '../src/rb-links.js';
 
 function walk<T>(tree: IntervalTree<T>, start: number, last: number): T[] {
