@@ -23,20 +23,27 @@ export interface IntervalNode<T> {
 
 /**
  * Where a handle reads its bounds: the tree's store (start at f[slot * 4],
- * last at f[slot * 4 + 1], see node-store.ts), or once removed a copy laid
- * out the same way with slot 0.
+ * last at f[slot * 4 + 1], see node-layout.ts), or once removed a chunk of
+ * removed bounds laid out the same way.
  */
 interface Bounds {
   readonly f: ArrayLike<number>;
 }
 
-/** The bounds of a removed node, kept so that its handle stays readable. */
+/*
+ * The bounds of removed nodes, 64 to a chunk shared by every tree, so that a
+ * remove allocates nothing (one 2 KiB chunk per 64 removes). A chunk lives
+ * while any of its handles does: keeping one removed node alive keeps 2 KiB,
+ * keeping all of them costs 32 B each.
+ */
+const REMOVED_PER_CHUNK = 64;
+
 class RemovedBounds implements Bounds {
-  readonly f: readonly [number, number];
-  constructor(start: number, last: number) {
-    this.f = [start, last];
-  }
+  readonly f = new Float64Array(REMOVED_PER_CHUNK * 4);
+  used = 0;
 }
+
+let removedChunk = new RemovedBounds();
 
 /**
  * The handle behind {@link IntervalNode}: three fields (store, slot, value),
@@ -61,9 +68,14 @@ export class IntervalHandle<T> implements IntervalNode<T> {
     return this.bounds.f[this.slot * 4 + 1]!;
   }
 
-  /** Called once the slot is freed: copy the bounds out of the shared arrays. */
+  /** Called before the slot is freed: moves the bounds to a chunk of removed ones. */
   detach(): void {
-    this.bounds = new RemovedBounds(this.start, this.last);
-    this.slot = 0;
+    let chunk = removedChunk;
+    if (chunk.used === REMOVED_PER_CHUNK) removedChunk = chunk = new RemovedBounds();
+    const k = chunk.used++;
+    chunk.f[k * 4] = this.start;
+    chunk.f[k * 4 + 1] = this.last;
+    this.bounds = chunk;
+    this.slot = k;
   }
 }

@@ -32,6 +32,17 @@ describe('IntervalTree.remove', () => {
     expect([node.start, node.last, node.value]).toEqual([4096, 8191, 'v']);
   });
 
+  it('keeps the bounds of hundreds of removed nodes from two trees apart', () => {
+    const trees = [new IntervalTree<number>(), new IntervalTree<number>()];
+    const nodes = Array.from({ length: 300 }, (_, k) =>
+      trees[k % 2]!.insert(k * 4096, k * 4096 + k, k),
+    );
+    for (const [k, node] of nodes.entries()) trees[k % 2]!.remove(node);
+    for (let k = 0; k < 300; k++) trees[k % 2]!.insert(7, 7, -1); // reuse every slot
+    const bounds = nodes.map((n) => [n.start, n.last, n.value]);
+    expect(bounds).toEqual(nodes.map((_, k) => [k * 4096, k * 4096 + k, k]));
+  });
+
   it('lowers the subtree max so that a query past the remaining intervals finds nothing', () => {
     const tree = new IntervalTree<string>();
     tree.insert(0, 10, 'short');
