@@ -1,5 +1,5 @@
 import { augmentRotate } from './augment.js';
-import { BLACK, LAST, LEFT, NIL, RED, RIGHT, START, SUBTREE_LAST } from './node-layout.js';
+import { BLACK, LAST, LEFT, NIL, RED, START, SUBTREE_LAST } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 import {
   isRed,
@@ -27,21 +27,21 @@ export function insertSlot<T>(s: NodeStore<T>, node: number): void {
   const last = f[node * 4 + LAST]!;
   let parent = NIL;
   let cur = s.root;
-  let goLeft = false;
-  let leftmost = true;
+  let right = 0;
+  let wentRight = 0;
   while (cur !== NIL) {
     parent = cur;
     if (f[cur * 4 + SUBTREE_LAST]! < last) f[cur * 4 + SUBTREE_LAST] = last;
-    goLeft = start < f[cur * 4 + START]!;
-    if (goLeft) cur = i[cur * 8 + LEFT]!;
-    else {
-      cur = i[cur * 8 + RIGHT]!;
-      leftmost = false;
-    }
+    // The side is an index (RIGHT = LEFT + 1), not a branch: it is a coin
+    // toss per level, which the CPU mispredicts half the time. Unary plus
+    // (not Number()) is what V8 compiles to a flag-to-integer move.
+    right = +(start >= f[cur * 4 + START]!);
+    wentRight |= right;
+    cur = i[cur * 8 + LEFT + right]!;
   }
   f[node * 4 + SUBTREE_LAST] = last;
-  linkNode(s, node, parent, goLeft);
-  if (leftmost) s.leftmost = node;
+  linkNode(s, node, parent, right === 0);
+  if (wentRight === 0) s.leftmost = node;
   insertColor(s, node);
 }
 
