@@ -82,6 +82,23 @@ describe('relayout of a large tree when its storage doubles', () => {
     expect(() => tree.remove(nodes[0]!)).toThrow(RangeError);
   });
 
+  it('moves the nodes that reused freed slots along with the rest', () => {
+    const tree = new IntervalTree<number>();
+    const nodes = fill(tree, new NaiveIntervalList(), RELAYOUT_MIN_NODES);
+    for (let id = 0; id < RELAYOUT_MIN_NODES; id += 32) tree.remove(nodes[id]!);
+    const kept = nodes.filter((_, id) => id % 32 !== 0);
+    // The first 1024 inserts take the freed slots; the next one doubles the storage.
+    for (let k = 0; k <= RELAYOUT_MIN_NODES / 32; k++)
+      kept.push(tree.insert(k * PAGE, k * PAGE, -k));
+    expect(checkInvariants(tree)).toBeGreaterThan(0);
+    expect(tree.size).toBe(kept.length);
+    expect(leftChildrenAway(tree, RELAYOUT_MIN_NODES)).toBeLessThanOrEqual(3);
+    const byStart = [...kept].sort((a, b) => a.start - b.start);
+    expect(Array.from(tree, (n) => n.start)).toEqual(byStart.map((n) => n.start));
+    for (const node of kept.slice(-3)) tree.remove(node);
+    expect(tree.size).toBe(kept.length - 3);
+  });
+
   it('continues an iterFirst/iterNext walk whose node moved', () => {
     const tree = new IntervalTree<number>();
     const naive = new NaiveIntervalList<number>();
