@@ -17,7 +17,8 @@
  *  - Cache: `leftmost` is the first node in order (rb_root_cached), so that
  *    iterFirst rejects queries ending before every start in O(1).
  *
- * Nodes live in typed arrays (node-store.ts); the caller holds a small handle.
+ * Nodes live in typed arrays (node-store.ts, laid out as node-layout.ts says);
+ * the caller holds a small handle.
  */
 import { checkInterval, checkMember } from './check-args.js';
 import { IntervalHandle, type IntervalNode } from './interval-node.js';

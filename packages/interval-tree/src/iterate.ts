@@ -7,7 +7,7 @@ import { leftAncestor } from './rb-links.js';
  * the query [qs, ql] iff
  *   Cond1: start(node) <= ql   and   Cond2: qs <= last(node).
  * Nothing here allocates. Fields are read straight from the node layout of
- * node-store.ts: this is the hot path of every query.
+ * node-layout.ts: this is the hot path of every query.
  */
 
 /**
