@@ -1,30 +1,13 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { cliArgs, count } from './args.js';
+import { selectFactories } from './contenders.js';
 import { canMeasureHeap, setClock, setStat } from './measure.js';
 import { printSize } from './report.js';
 import { bestOf, type Options, runSize } from './run-size.js';
-import type { Structure } from './structure.js';
-import { FlattenTree } from './structures/flatten.js';
-import { HmmkitTree } from './structures/hmmkit.js';
-import { MnemonistStaticTree } from './structures/mnemonist-static.js';
-import { NaiveScan } from './structures/naive-scan.js';
-import { NodeIntervalTree } from './structures/node-interval-tree.js';
-import { ProtontechTree } from './structures/protontech.js';
 
-/** Ours first: its answers are the reference the others are checked against. */
-const FACTORIES: (() => Structure)[] = [
-  () => new HmmkitTree(),
-  () => new FlattenTree(),
-  () => new NodeIntervalTree(),
-  () => new ProtontechTree(),
-  () => new MnemonistStaticTree(),
-  () => new NaiveScan(),
-];
-
-// `pnpm bench -- --sizes ...` passes the `--` through; both spellings work.
-const argv = process.argv.slice(2);
 const { values } = parseArgs({
-  args: argv[0] === '--' ? argv.slice(1) : argv,
+  args: cliArgs(),
   options: {
     sizes: { type: 'string', default: '1e3,1e4,1e5,1e6' },
     queries: { type: 'string', default: '100000' },
@@ -48,13 +31,6 @@ if (values.help) {
       '  [--repeat N]  (run each size N times, keep the best figure of each cell)',
   );
   process.exit(0);
-}
-
-function count(name: string, text: string): number {
-  const v = Number(text);
-  if (!Number.isSafeInteger(v) || v <= 0)
-    throw new RangeError(`--${name}: not a positive integer: ${text}`);
-  return v;
 }
 
 const repeat = count('repeat', values.repeat);
@@ -88,10 +64,7 @@ console.log(
 );
 if (!canMeasureHeap) console.log('(no --expose-gc: retained heap not measured)');
 
-const wanted = values.only.split(',').filter((t) => t !== '');
-const factories = FACTORIES.filter(
-  (make, i) => i === 0 || wanted.length === 0 || wanted.some((t) => make().name.includes(t)),
-);
+const factories = selectFactories(values.only);
 
 // Warm every structure's code paths before anything is timed.
 // Twice, so that every adapter loop and library function reaches the
