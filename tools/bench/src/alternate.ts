@@ -7,10 +7,10 @@
  * fresh structure of n intervals and removes them all; the figure is the
  * median over rounds of the time per operation.
  */
-import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { cliArgs, count } from './args.js';
 import { selectFactories } from './contenders.js';
+import { loadAverage, median } from './measure.js';
 import type { Structure } from './structure.js';
 import { makeWorkload, type Workload } from './workload.js';
 
@@ -23,16 +23,12 @@ const { values } = parseArgs({
     only: { type: 'string', default: '' },
   },
 });
+const seed = count('seed', values.seed);
 
 interface Times {
   readonly name: string;
   readonly insert: number[];
   readonly remove: number[];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
 }
 
 /** One round of one contender: a fresh structure, all n inserted, all n removed. */
@@ -49,7 +45,7 @@ function round(make: () => Structure, w: Workload, n: number, into: Times): void
 }
 
 function runSize(n: number, rounds: number, factories: (() => Structure)[]): Times[] {
-  const w = makeWorkload({ n, queries: 1, mixedOps: 1, seed: count('seed', values.seed) });
+  const w = makeWorkload({ n, queries: 1, mixedOps: 1, seed });
   const times = factories.map((make) => ({ name: make().name, insert: [], remove: [] }) as Times);
   const warmup = Math.ceil(rounds / 10);
   for (let r = 0; r < warmup + rounds; r++) {
@@ -83,19 +79,11 @@ const factories = selectFactories(values.only).filter((make) => {
   return s.kind === 'dynamic' && s.remove !== undefined;
 });
 console.log('## Interval trees: whole-tree insert and remove, contenders alternating\n');
-console.log(`node ${process.version}, median over rounds, seed ${values.seed}`);
-console.log(
-  `load average at start: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')} (${cpus().length} CPUs)`,
-);
+console.log(`node ${process.version}, median over rounds, seed ${seed}`);
+console.log(`load average at start: ${loadAverage()}`);
 for (const n of values.sizes.split(',').map((t) => count('sizes', t.trim()))) {
   const rounds =
     values.rounds === '' ? Math.max(20, Math.ceil(1e6 / n)) : count('rounds', values.rounds);
   print(n, rounds, runSize(n, rounds, factories));
 }
-console.log(
-  `\nload average at end: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`\nload average at end: ${loadAverage()}`);

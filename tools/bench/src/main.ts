@@ -1,8 +1,7 @@
-import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { cliArgs, count } from './args.js';
 import { selectFactories } from './contenders.js';
-import { canMeasureHeap, setClock, setStat } from './measure.js';
+import { canMeasureHeap, loadAverage, setClock, setStat } from './measure.js';
 import { printSize } from './report.js';
 import { bestOf, type Options, runSize } from './run-size.js';
 
@@ -57,11 +56,7 @@ console.log(
   `node ${process.version}, ${values.clock} clock, ${values.stat} of 100-op chunks, best of ${repeat} run(s), ${options.queries} queries (budget ${options.queryBudgetMs} ms), ` +
     `${options.mixedOps} mixed ops (budget ${options.mixedBudgetMs} ms), seed ${options.seed}`,
 );
-console.log(
-  `load average at start: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')} (${cpus().length} CPUs)`,
-);
+console.log(`load average at start: ${loadAverage()}`);
 if (!canMeasureHeap) console.log('(no --expose-gc: retained heap not measured)');
 
 const factories = selectFactories(values.only);
@@ -77,8 +72,4 @@ for (const n of sizes) {
   for (let r = 1; r < repeat; r++) rows = bestOf(rows, runSize(n, factories, options));
   printSize(n, rows, options.sample, canMeasureHeap);
 }
-console.log(
-  `\nload average at end: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`\nload average at end: ${loadAverage()}`);

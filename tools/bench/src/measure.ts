@@ -1,5 +1,14 @@
 /** Wall-clock and retained-heap helpers. */
 
+import { cpus, loadavg } from 'node:os';
+
+/** The 1, 5 and 15 minute load averages, and the CPU count, for a report line. */
+export function loadAverage(): string {
+  return `${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (${cpus().length} CPUs)`;
+}
+
 export interface Rate {
   /** Operations per second. */
   readonly opsPerSec: number;
@@ -52,7 +61,7 @@ export function setStat(kind: 'median' | 'total'): void {
   stat = kind;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
