@@ -47,7 +47,7 @@ let removedChunk = new RemovedBounds();
 
 /**
  * The handle behind {@link IntervalNode}: three fields (store, slot, value),
- * the bounds live in the store's buffer.
+ * the bounds live in the store's buffer, or once removed in a chunk.
  */
 export class IntervalHandle<T> implements IntervalNode<T> {
   bounds: Bounds;

@@ -1,5 +1,5 @@
 import type { IntervalHandle } from './interval-node.js';
-import { LEFT, NIL, RIGHT } from './node-layout.js';
+import { LAST, LEFT, NIL, RIGHT, START, SUBTREE_LAST } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 
 /*
@@ -40,9 +40,9 @@ export function relayoutPreorder<T>(
   const { f: of, i: oi, pc: opc } = s;
   for (let o = 0; o < count; o++) {
     const k = newSlot[o]!;
-    f[k * 4] = of[o * 4]!;
-    f[k * 4 + 1] = of[o * 4 + 1]!;
-    f[k * 4 + 2] = of[o * 4 + 2]!;
+    f[k * 4 + START] = of[o * 4 + START]!;
+    f[k * 4 + LAST] = of[o * 4 + LAST]!;
+    f[k * 4 + SUBTREE_LAST] = of[o * 4 + SUBTREE_LAST]!;
     i[k * 8 + LEFT] = moved(newSlot, oi[o * 8 + LEFT]!);
     i[k * 8 + RIGHT] = moved(newSlot, oi[o * 8 + RIGHT]!);
     pc[k] = (moved(newSlot, opc[o]! >> 1) << 1) | (opc[o]! & 1);
