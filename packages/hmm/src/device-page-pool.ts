@@ -10,7 +10,13 @@
  * any folio_put(), possibly under the page-table lock, and must not sleep). Lock order:
  * page-table lock -> pool lock; nothing is called with the pool lock held.
  */
-import { PAGE_SIZE, type PhysicalMemory, VM_FAULT_OOM, type VmFault } from '@hmmkit/mm';
+import {
+  PAGE_SIZE,
+  type PhysicalMemory,
+  VM_FAULT_OOM,
+  VM_FAULT_SIGBUS,
+  type VmFault,
+} from '@hmmkit/mm';
 import { KernelError, mightSleep, SpinLock, schedulePoint } from '@hmmkit/runtime';
 import { type DevicePagemap, memremapPages, memunmapPages } from './memremap.js';
 import { migrateDeviceFinalize, migrateDevicePages, migrateDeviceRange } from './migrate-device.js';
@@ -150,8 +156,8 @@ export class DevicePagePool {
   /**
    * Migrates the faulting device page back to a new RAM page. Mirrors dmirror_devmem_fault():
    * migrate_vma_setup with SELECT_DEVICE_PRIVATE (or COHERENT) and fault_page, alloc + lock
-   * + copy, migrate_vma_pages, migrate_vma_finalize. Returns 0 (retry the access) or
-   * VM_FAULT_OOM when no RAM page is free.
+   * + copy, migrate_vma_pages, migrate_vma_finalize. Returns 0 (retry the access),
+   * VM_FAULT_OOM when no RAM page is free, or VM_FAULT_SIGBUS when migrate_vma_setup fails.
    *
    * **Locking**: called by the fault path (do_swap_page()) with the mmap_lock held for read
    * and the device page locked and referenced; the fault path unlocks it after this returns,
@@ -174,7 +180,12 @@ export class DevicePagePool {
           : MIGRATE_VMA_SELECT_DEVICE_COHERENT,
       faultPage: vmf.pfn,
     };
-    await migrateVmaSetup(args);
+    try {
+      await migrateVmaSetup(args);
+    } catch (err) {
+      if (err instanceof KernelError) return VM_FAULT_SIGBUS;
+      throw err;
+    }
     await schedulePoint(); // the copy is a DMA the driver waits for
     let oom = false;
     if (args.src[0]! & MIGRATE_PFN_MIGRATE) oom = !this.#copyToRam(args.src, args.dst, 0);

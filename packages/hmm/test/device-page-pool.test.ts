@@ -1,5 +1,12 @@
 import { DevicePagePool, memremapPages, memunmapPages } from '@hmmkit/hmm';
-import { assertInvariants, type Mm, PG_LOCKED, PteKind, pteKind } from '@hmmkit/mm';
+import {
+  assertInvariants,
+  type Mm,
+  PG_LOCKED,
+  PteKind,
+  pteKind,
+  VM_FAULT_SIGBUS,
+} from '@hmmkit/mm';
 import { explore, replay, spawn } from '@hmmkit/runtime';
 import { describe, expect, it } from 'vitest';
 import { ANON, machine, PAGE, RW } from './helpers.js';
@@ -124,6 +131,19 @@ describe('DevicePagePool', () => {
     expect(kindAt(mm, addr)).toBe(PteKind.PRESENT);
     expect(dev.pool.nrUsed).toBe(1);
     assertInvariants(memory);
+  });
+
+  it('migrateToRam returns VM_FAULT_SIGBUS when migrate_vma_setup fails, as dmirror_devmem_fault() does', async () => {
+    const { memory, mm } = machine(32);
+    const addr = await mm.mmap(PAGE, RW, ANON);
+    await mm.write(addr, new Uint8Array([1]));
+    const dev = new TinyDevice(memory, 1);
+    const vma = mm.findVma(addr)!;
+    // A RAM pfn as the faulting page: migrate_vma_setup() rejects it (EINVAL).
+    const ramPfn = memory.allocPage();
+    const vmf = { mm, vma, address: addr, flags: 0, kind: PteKind.PRESENT, pfn: ramPfn, bits: 0 };
+    expect(await dev.pool.migrateToRam(vmf)).toBe(VM_FAULT_SIGBUS);
+    expect(kindAt(mm, addr)).toBe(PteKind.PRESENT);
   });
 
   it('remove() evicts the pages still in use, then unregisters the pagemap', async () => {

@@ -15,6 +15,7 @@ import {
   migrateVmaSetup,
 } from '@hmmkit/hmm';
 import { PAGE_SIZE, type PhysicalMemory, VM_FAULT_SIGBUS, type VmFault } from '@hmmkit/mm';
+import { KernelError } from '@hmmkit/runtime';
 import type { Dmirror } from './dmirror.js';
 import type { DmirrorDevice } from './dmirror-device.js';
 
@@ -74,8 +75,9 @@ export async function devmemFault(dev: DmirrorDevice, vmf: VmFault): Promise<num
   };
   try {
     await migrateVmaSetup(args);
-  } catch {
-    return VM_FAULT_SIGBUS;
+  } catch (err) {
+    if (err instanceof KernelError) return VM_FAULT_SIGBUS;
+    throw err;
   }
   devmemAllocAndCopy(args, dev.mirrorOf(vmf.pfn));
   await migrateVmaPages(args);
