@@ -78,6 +78,8 @@ const factories = selectFactories(values.only).filter((make) => {
   const s = make();
   return s.kind === 'dynamic' && s.remove !== undefined;
 });
+if (factories.length < 2)
+  throw new RangeError(`--only: no dynamic peer with remove in "${values.only}"`);
 console.log('## Interval trees: whole-tree insert and remove, contenders alternating\n');
 console.log(`node ${process.version}, median over rounds, seed ${seed}`);
 console.log(`load average at start: ${loadAverage()}`);

@@ -16,10 +16,19 @@ const FACTORIES: (() => Structure)[] = [
   () => new NaiveScan(),
 ];
 
-/** Ours plus the peers named (by substring) in `only`; every peer when `only` is empty. */
+/**
+ * Ours plus the peers named (by substring) in `only`; every peer when `only`
+ * is empty. A name that matches no peer is a RangeError, not a silent run
+ * with nothing to compare against.
+ */
 export function selectFactories(only: string): (() => Structure)[] {
   const wanted = only.split(',').filter((t) => t !== '');
+  const names = FACTORIES.map((make) => make().name);
+  for (const t of wanted) {
+    if (!names.some((name, i) => i > 0 && name.includes(t)))
+      throw new RangeError(`--only: no peer matches "${t}" (peers: ${names.slice(1).join(', ')})`);
+  }
   return FACTORIES.filter(
-    (make, i) => i === 0 || wanted.length === 0 || wanted.some((t) => make().name.includes(t)),
+    (_, i) => i === 0 || wanted.length === 0 || wanted.some((t) => names[i]!.includes(t)),
   );
 }

@@ -27,7 +27,9 @@ if (values.help) {
   console.log(
     'usage: pnpm --filter @hmmkit/bench bench [-- --sizes 1e3,1e4,1e5,1e6] [--queries N]\n' +
       '  [--mixed N] [--query-budget-ms MS] [--mixed-budget-ms MS] [--sample N] [--seed N]\n' +
-      '  [--repeat N]  (run each size N times, keep the best figure of each cell)',
+      '  [--repeat N]  (run each size N times, keep the best figure of each cell)\n' +
+      '  [--clock wall|cpu] [--stat median|total]\n' +
+      '  [--only NAME,...]  (ours plus the peers whose names contain one of these)',
   );
   process.exit(0);
 }

@@ -1,0 +1,3 @@
+import { hmmkitConfig } from '@hmmkit/vitest-config';
+
+export default hmmkitConfig();
