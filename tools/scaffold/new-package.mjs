@@ -40,10 +40,20 @@ const packageJson = {
   scripts: {
     build: 'tsc -p tsconfig.build.json',
     typecheck: 'tsc -p tsconfig.json',
+    lint: 'biome ci .',
     test: 'vitest run',
     'test:build': 'publint --strict && attw --pack . --profile esm-only',
   },
-  devDependencies: { '@hmmkit/vitest-config': 'workspace:*' },
+  // The tools its scripts run, at the workspace catalog's versions.
+  devDependencies: {
+    '@arethetypeswrong/cli': 'catalog:',
+    '@biomejs/biome': 'catalog:',
+    '@hmmkit/vitest-config': 'workspace:*',
+    '@types/node': 'catalog:',
+    publint: 'catalog:',
+    typescript: 'catalog:',
+    vitest: 'catalog:',
+  },
 };
 
 const files = {
