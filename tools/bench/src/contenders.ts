@@ -2,6 +2,7 @@ import type { Structure } from './structure.js';
 import { FlattenTree } from './structures/flatten.js';
 import { HmmkitTree } from './structures/hmmkit.js';
 import { MnemonistStaticTree } from './structures/mnemonist-static.js';
+import { NaiveList } from './structures/naive-list.js';
 import { NaiveScan } from './structures/naive-scan.js';
 import { NodeIntervalTree } from './structures/node-interval-tree.js';
 import { ProtontechTree } from './structures/protontech.js';
@@ -13,6 +14,7 @@ const FACTORIES: (() => Structure)[] = [
   () => new NodeIntervalTree(),
   () => new ProtontechTree(),
   () => new MnemonistStaticTree(),
+  () => new NaiveList(),
   () => new NaiveScan(),
 ];
 
