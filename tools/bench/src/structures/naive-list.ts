@@ -1,5 +1,5 @@
-import type { Structure } from '../structure.js';
-import { MIX_INSERT, MIX_QUERY, type Workload } from '../workload.js';
+import type { Workload } from '../workload.js';
+import { ScanBaseline } from './scan-baseline.js';
 
 /** One interval on the list; the caller keeps it to unlink it again. */
 class ListNode {
@@ -13,22 +13,17 @@ class ListNode {
 }
 
 /**
- * The textbook naive baseline: a doubly linked list of interval
- * objects, as the kernel kept mmu notifiers on an hlist before the interval
- * tree, with O(1) insert at the head, O(1) unlink through the node, and a
- * walk of the whole list per query.
+ * The textbook naive baseline: a doubly linked list of interval objects, as
+ * the kernel kept mmu notifiers on an hlist before the interval tree, with
+ * O(1) insert at the head, O(1) unlink through the node, and a walk of the
+ * whole list per query.
  */
-export class NaiveList implements Structure {
+export class NaiveList extends ScanBaseline {
   readonly name = 'naive linked-list scan';
-  readonly kind = 'baseline';
   private head: ListNode | null = null;
   private nodes: ListNode[] = [];
 
-  build(w: Workload, from: number, to: number): void {
-    for (let id = from; id < to; id++) this.add(w, id);
-  }
-
-  private add(w: Workload, id: number): void {
+  protected add(w: Workload, id: number): void {
     const node = new ListNode(w.start[id]!, w.last[id]!, id);
     node.next = this.head;
     if (this.head !== null) this.head.prev = node;
@@ -36,22 +31,16 @@ export class NaiveList implements Structure {
     this.nodes[id] = node;
   }
 
-  private drop(id: number): void {
+  protected drop(id: number): void {
     const node = this.nodes[id]!;
     if (node.prev === null) this.head = node.next;
     else node.prev.next = node.next;
     if (node.next !== null) node.next.prev = node.prev;
   }
 
-  private scan(qs: number, ql: number): number {
+  protected scan(qs: number, ql: number): number {
     let hits = 0;
     for (let n = this.head; n !== null; n = n.next) if (n.start <= ql && qs <= n.last) hits++;
-    return hits;
-  }
-
-  query(w: Workload, from: number, to: number): number {
-    let hits = 0;
-    for (let i = from; i < to; i++) hits += this.scan(w.qStart[i]!, w.qLast[i]!);
     return hits;
   }
 
@@ -60,21 +49,5 @@ export class NaiveList implements Structure {
     for (let n = this.head; n !== null; n = n.next)
       if (n.start <= ql && qs <= n.last) out.push(n.id);
     return out;
-  }
-
-  remove(w: Workload, from: number, to: number): void {
-    const order = w.removeOrder;
-    for (let i = from; i < to; i++) this.drop(order[i]!);
-  }
-
-  mixed(w: Workload, from: number, to: number): number {
-    let hits = 0;
-    for (let i = from; i < to; i++) {
-      const kind = w.mixKind[i];
-      if (kind === MIX_QUERY) hits += this.scan(w.mixQs[i]!, w.mixQl[i]!);
-      else if (kind === MIX_INSERT) this.add(w, w.mixId[i]!);
-      else this.drop(w.mixId[i]!);
-    }
-    return hits;
   }
 }

@@ -1,13 +1,12 @@
-import type { Structure } from '../structure.js';
-import { MIX_INSERT, MIX_QUERY, type Workload } from '../workload.js';
+import type { Workload } from '../workload.js';
+import { ScanBaseline } from './scan-baseline.js';
 
 /**
  * The naive baseline: intervals packed in typed arrays, O(1) insert (append)
  * and remove (swap with the last), and a full scan per query.
  */
-export class NaiveScan implements Structure {
+export class NaiveScan extends ScanBaseline {
   readonly name = 'naive array scan';
-  readonly kind = 'baseline';
   private start = new Float64Array(0);
   private last = new Float64Array(0);
   private id = new Int32Array(0);
@@ -23,12 +22,12 @@ export class NaiveScan implements Structure {
     this.pos = new Int32Array(capacity);
   }
 
-  build(w: Workload, from: number, to: number): void {
+  override build(w: Workload, from: number, to: number): void {
     if (from === 0) this.allocate(w);
-    for (let id = from; id < to; id++) this.add(w, id);
+    super.build(w, from, to);
   }
 
-  private add(w: Workload, id: number): void {
+  protected add(w: Workload, id: number): void {
     const at = this.count++;
     this.start[at] = w.start[id]!;
     this.last[at] = w.last[id]!;
@@ -36,7 +35,7 @@ export class NaiveScan implements Structure {
     this.pos[id] = at;
   }
 
-  private drop(id: number): void {
+  protected drop(id: number): void {
     const at = this.pos[id]!;
     const end = --this.count;
     const moved = this.id[end]!;
@@ -46,16 +45,10 @@ export class NaiveScan implements Structure {
     this.pos[moved] = at;
   }
 
-  private scan(qs: number, ql: number): number {
+  protected scan(qs: number, ql: number): number {
     const { start, last, count } = this;
     let hits = 0;
     for (let i = 0; i < count; i++) if (start[i]! <= ql && qs <= last[i]!) hits++;
-    return hits;
-  }
-
-  query(w: Workload, from: number, to: number): number {
-    let hits = 0;
-    for (let i = from; i < to; i++) hits += this.scan(w.qStart[i]!, w.qLast[i]!);
     return hits;
   }
 
@@ -65,21 +58,5 @@ export class NaiveScan implements Structure {
       if (this.start[i]! <= ql && qs <= this.last[i]!) out.push(this.id[i]!);
     }
     return out;
-  }
-
-  remove(w: Workload, from: number, to: number): void {
-    const order = w.removeOrder;
-    for (let i = from; i < to; i++) this.drop(order[i]!);
-  }
-
-  mixed(w: Workload, from: number, to: number): number {
-    let hits = 0;
-    for (let i = from; i < to; i++) {
-      const kind = w.mixKind[i];
-      if (kind === MIX_QUERY) hits += this.scan(w.mixQs[i]!, w.mixQl[i]!);
-      else if (kind === MIX_INSERT) this.add(w, w.mixId[i]!);
-      else this.drop(w.mixId[i]!);
-    }
-    return hits;
   }
 }
