@@ -3,6 +3,7 @@ import { BLACK, NIL, RED } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 import {
   changeChild,
+  childOf,
   isRed,
   leftOf,
   nextSlot,
@@ -10,6 +11,7 @@ import {
   rightOf,
   rotateSetParents,
   setBlack,
+  setChild,
   setLeft,
   setParent,
   setParentColor,
@@ -94,9 +96,7 @@ function unlinkWithSuccessor<T>(s: NodeStore<T>, node: number, child: number): n
 function eraseColor<T>(s: NodeStore<T>, parent: number): void {
   let node = NIL;
   for (;;) {
-    const leftDeficient = node !== rightOf(s, parent);
-    const done = leftDeficient ? fixLeft(s, parent) : fixRight(s, parent);
-    if (done) return;
+    if (fixDeficit(s, parent, +(node === rightOf(s, parent)))) return;
     // Case 2 with a black parent: the deficit moves one level up.
     node = parent;
     parent = parentOf(s, node);
@@ -104,72 +104,42 @@ function eraseColor<T>(s: NodeStore<T>, parent: number): void {
   }
 }
 
-/** One step of __rb_erase_color() when the deficient side is the left one; true when done. */
-function fixLeft<T>(s: NodeStore<T>, parent: number): boolean {
-  let sibling = rightOf(s, parent);
+/**
+ * One step of __rb_erase_color(); true when done. `near` is the deficient
+ * side (0: left, the kernel's first branch; 1: right, its mirror image) and
+ * `far` the sibling's side.
+ */
+function fixDeficit<T>(s: NodeStore<T>, parent: number, near: number): boolean {
+  const far = 1 - near;
+  let sibling = childOf(s, parent, far);
   if (isRed(s, sibling)) {
-    // Case 1: left rotate at parent; the sibling's left child becomes the sibling.
-    const tmp1 = leftOf(s, sibling);
-    setRight(s, parent, tmp1);
-    setLeft(s, sibling, parent);
+    // Case 1: rotate at parent towards `near`; the sibling's near child becomes the sibling.
+    const tmp1 = childOf(s, sibling, near);
+    setChild(s, parent, far, tmp1);
+    setChild(s, sibling, near, parent);
     setParentColor(s, tmp1, parent, BLACK);
     rotateSetParents(s, parent, sibling, RED);
     augmentRotate(s, parent, sibling);
     sibling = tmp1;
   }
-  let tmp1 = rightOf(s, sibling);
+  let tmp1 = childOf(s, sibling, far);
   if (tmp1 === NIL || !isRed(s, tmp1)) {
-    const tmp2 = leftOf(s, sibling);
+    const tmp2 = childOf(s, sibling, near);
     if (tmp2 === NIL || !isRed(s, tmp2)) return flipSibling(s, parent, sibling);
-    // Case 3: right rotate at sibling.
-    tmp1 = rightOf(s, tmp2);
-    setLeft(s, sibling, tmp1);
-    setRight(s, tmp2, sibling);
-    setRight(s, parent, tmp2);
+    // Case 3: rotate at sibling towards `far`.
+    tmp1 = childOf(s, tmp2, far);
+    setChild(s, sibling, near, tmp1);
+    setChild(s, tmp2, far, sibling);
+    setChild(s, parent, far, tmp2);
     if (tmp1 !== NIL) setParentColor(s, tmp1, sibling, BLACK);
     augmentRotate(s, sibling, tmp2);
     tmp1 = sibling;
     sibling = tmp2;
   }
-  // Case 4: left rotate at parent and recolour.
-  const tmp2 = leftOf(s, sibling);
-  setRight(s, parent, tmp2);
-  setLeft(s, sibling, parent);
-  setParentColor(s, tmp1, sibling, BLACK);
-  if (tmp2 !== NIL) setParent(s, tmp2, parent);
-  rotateSetParents(s, parent, sibling, BLACK);
-  augmentRotate(s, parent, sibling);
-  return true;
-}
-
-/** The mirror image of {@link fixLeft}. */
-function fixRight<T>(s: NodeStore<T>, parent: number): boolean {
-  let sibling = leftOf(s, parent);
-  if (isRed(s, sibling)) {
-    const tmp1 = rightOf(s, sibling);
-    setLeft(s, parent, tmp1);
-    setRight(s, sibling, parent);
-    setParentColor(s, tmp1, parent, BLACK);
-    rotateSetParents(s, parent, sibling, RED);
-    augmentRotate(s, parent, sibling);
-    sibling = tmp1;
-  }
-  let tmp1 = leftOf(s, sibling);
-  if (tmp1 === NIL || !isRed(s, tmp1)) {
-    const tmp2 = rightOf(s, sibling);
-    if (tmp2 === NIL || !isRed(s, tmp2)) return flipSibling(s, parent, sibling);
-    tmp1 = leftOf(s, tmp2);
-    setRight(s, sibling, tmp1);
-    setLeft(s, tmp2, sibling);
-    setLeft(s, parent, tmp2);
-    if (tmp1 !== NIL) setParentColor(s, tmp1, sibling, BLACK);
-    augmentRotate(s, sibling, tmp2);
-    tmp1 = sibling;
-    sibling = tmp2;
-  }
-  const tmp2 = rightOf(s, sibling);
-  setLeft(s, parent, tmp2);
-  setRight(s, sibling, parent);
+  // Case 4: rotate at parent towards `near` and recolour.
+  const tmp2 = childOf(s, sibling, near);
+  setChild(s, parent, far, tmp2);
+  setChild(s, sibling, near, parent);
   setParentColor(s, tmp1, sibling, BLACK);
   if (tmp2 !== NIL) setParent(s, tmp2, parent);
   rotateSetParents(s, parent, sibling, BLACK);

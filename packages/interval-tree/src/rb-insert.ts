@@ -2,12 +2,13 @@ import { augmentRotate } from './augment.js';
 import { BLACK, LAST, LEFT, NIL, RED, START, SUBTREE_LAST } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 import {
+  childOf,
   isRed,
-  leftOf,
   parentOf,
   rightOf,
   rotateSetParents,
   setBlack,
+  setChild,
   setLeft,
   setParentColor,
   setRed,
@@ -40,19 +41,18 @@ export function insertSlot<T>(s: NodeStore<T>, node: number): void {
     cur = i[cur * 8 + LEFT + right]!;
   }
   f[node * 4 + SUBTREE_LAST] = last;
-  linkNode(s, node, parent, right === 0);
+  linkNode(s, node, parent, right);
   if (wentRight === 0) s.leftmost = node;
   insertColor(s, node);
 }
 
-/** rb_link_node(): attach a red leaf under `parent`. */
-function linkNode<T>(s: NodeStore<T>, node: number, parent: number, goLeft: boolean): void {
+/** rb_link_node(): attach a red leaf on `side` of `parent` (0: left, 1: right). */
+function linkNode<T>(s: NodeStore<T>, node: number, parent: number, side: number): void {
   setLeft(s, node, NIL);
   setRight(s, node, NIL);
   setParentColor(s, node, parent, RED);
   if (parent === NIL) s.root = node;
-  else if (goLeft) setLeft(s, parent, node);
-  else setRight(s, parent, node);
+  else setChild(s, parent, side, node);
 }
 
 /** __rb_insert(): restore the red-black rules after linking the red leaf `node`. */
@@ -67,8 +67,8 @@ function insertColor<T>(s: NodeStore<T>, node: number): void {
     if (!isRed(s, parent)) return;
     // The parent is red, so it is not the root: the grandparent exists.
     const gparent = parentOf(s, parent);
-    const parentIsRight = parent === rightOf(s, gparent);
-    const uncle = parentIsRight ? leftOf(s, gparent) : rightOf(s, gparent);
+    const side = +(parent === rightOf(s, gparent));
+    const uncle = childOf(s, gparent, 1 - side);
     if (uncle !== NIL && isRed(s, uncle)) {
       // Case 1: colour flip, then continue two levels up.
       setBlack(s, uncle);
@@ -78,59 +78,39 @@ function insertColor<T>(s: NodeStore<T>, node: number): void {
       setRed(s, node);
       continue;
     }
-    if (parentIsRight) rotateRightLeaning(s, node, parent, gparent);
-    else rotateLeftLeaning(s, node, parent, gparent);
+    rotateAtGparent(s, node, parent, gparent, side);
     return;
   }
 }
 
-/** Cases 2 and 3 when `parent` is gparent's left child. */
-function rotateLeftLeaning<T>(
+/**
+ * Cases 2 and 3: the uncle is black. `side` is the side of gparent that
+ * `parent` hangs on (0: left, the kernel's first branch; 1: right, its
+ * mirror image), `away` the other one.
+ */
+function rotateAtGparent<T>(
   s: NodeStore<T>,
   node: number,
   parent: number,
   gparent: number,
+  side: number,
 ): void {
-  let tmp = rightOf(s, parent);
+  const away = 1 - side;
+  let tmp = childOf(s, parent, away);
   if (node === tmp) {
-    // Case 2: left rotate at parent, turning it into case 3.
-    tmp = leftOf(s, node);
-    setRight(s, parent, tmp);
-    setLeft(s, node, parent);
+    // Case 2: rotate at parent towards `side`, turning it into case 3.
+    tmp = childOf(s, node, side);
+    setChild(s, parent, away, tmp);
+    setChild(s, node, side, parent);
     if (tmp !== NIL) setParentColor(s, tmp, parent, BLACK);
     setParentColor(s, parent, node, RED);
     augmentRotate(s, parent, node);
     parent = node;
-    tmp = rightOf(s, node);
+    tmp = childOf(s, node, away);
   }
-  // Case 3: right rotate at gparent.
-  setLeft(s, gparent, tmp);
-  setRight(s, parent, gparent);
-  if (tmp !== NIL) setParentColor(s, tmp, gparent, BLACK);
-  rotateSetParents(s, gparent, parent, RED);
-  augmentRotate(s, gparent, parent);
-}
-
-/** Cases 2 and 3 when `parent` is gparent's right child (the mirror image). */
-function rotateRightLeaning<T>(
-  s: NodeStore<T>,
-  node: number,
-  parent: number,
-  gparent: number,
-): void {
-  let tmp = leftOf(s, parent);
-  if (node === tmp) {
-    tmp = rightOf(s, node);
-    setLeft(s, parent, tmp);
-    setRight(s, node, parent);
-    if (tmp !== NIL) setParentColor(s, tmp, parent, BLACK);
-    setParentColor(s, parent, node, RED);
-    augmentRotate(s, parent, node);
-    parent = node;
-    tmp = leftOf(s, node);
-  }
-  setRight(s, gparent, tmp);
-  setLeft(s, parent, gparent);
+  // Case 3: rotate at gparent towards `away`.
+  setChild(s, gparent, side, tmp);
+  setChild(s, parent, away, gparent);
   if (tmp !== NIL) setParentColor(s, tmp, gparent, BLACK);
   rotateSetParents(s, gparent, parent, RED);
   augmentRotate(s, gparent, parent);

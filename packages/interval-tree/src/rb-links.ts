@@ -19,6 +19,16 @@ export function setRight<T>(s: NodeStore<T>, node: number, child: number): void 
   s.i[node * 8 + RIGHT] = child;
 }
 
+/** The child of `node` on `side` (0: rb_left, 1: rb_right). */
+export function childOf<T>(s: NodeStore<T>, node: number, side: number): number {
+  return s.i[node * 8 + LEFT + side]!;
+}
+
+/** Sets the child of `node` on `side` (0: rb_left, 1: rb_right). */
+export function setChild<T>(s: NodeStore<T>, node: number, side: number, child: number): void {
+  s.i[node * 8 + LEFT + side] = child;
+}
+
 /** rb_parent() */
 export function parentOf<T>(s: NodeStore<T>, node: number): number {
   return s.pc[node]! >> 1;
