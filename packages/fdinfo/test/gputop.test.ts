@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const fromDist = process.env.TEST_DIST === '1' || process.env.TEST_DIST === 'true';
 const cli = fromDist
-  ? ['dist/cli/gputop.js']
+  ? ['bin/hmmkit-gputop.js']
   : ['--conditions=@hmmkit/source', '--import', 'tsx', 'src/cli/gputop.ts'];
 
 function usage(
