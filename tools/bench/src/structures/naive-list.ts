@@ -13,10 +13,11 @@ class ListNode {
 }
 
 /**
- * The textbook naive baseline: a doubly linked list of interval objects, as
- * the kernel kept mmu notifiers on an hlist before the interval tree, with
- * O(1) insert at the head, O(1) unlink through the node, and a walk of the
- * whole list per query.
+ * The textbook naive baseline: a doubly linked list of interval objects,
+ * like the hlist of mmu_notifiers that every invalidation walks, each
+ * subscriber checking its own range (mmu_interval_notifier's tree replaced
+ * it for range subscriptions). O(1) insert at the head, O(1) unlink through
+ * the node, a walk of the whole list per query.
  */
 export class NaiveList extends ScanBaseline {
   readonly name = 'naive linked-list scan';
