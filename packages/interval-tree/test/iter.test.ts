@@ -1,5 +1,7 @@
-import { type IntervalNode, IntervalTree } from '@hmmkit/interval-tree';
+// Reaches into the store, so the tree must come from the same module as storeOf (src/, also under TEST_DIST).
+
 import { describe, expect, it } from 'vitest';
+import { type IntervalNode, IntervalTree } from '../src/index.js';
 import { storeOf } from '../src/interval-tree.js';
 import { NIL } from '../src/node-layout.js';
 import { parentOf, rightOf } from '../src/rb-links.js';

@@ -1,7 +1,9 @@
-import { type IntervalNode, IntervalTree } from '@hmmkit/interval-tree';
+// Reaches into the store, so the tree must come from the same module as storeOf (src/, also under TEST_DIST).
+
 import { describe, expect, it } from 'vitest';
 import { Prandom } from '../bench/prandom.js';
 import { checkInvariants } from '../src/check-invariants.js';
+import { type IntervalNode, IntervalTree } from '../src/index.js';
 import { storeOf } from '../src/interval-tree.js';
 import { LEFT, NIL } from '../src/node-layout.js';
 import { RELAYOUT_MIN_NODES } from '../src/relayout.js';
