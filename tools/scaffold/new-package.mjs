@@ -25,9 +25,11 @@ const packageJson = {
   type: 'module',
   sideEffects: false,
   exports: {
+    // `types` first; inside it and beside it, the `@hmmkit/source` condition
+    // sends the workspace's tsc, vitest and tsx to the TypeScript source.
     '.': {
+      types: { '@hmmkit/source': './src/index.ts', default: './dist/index.d.ts' },
       '@hmmkit/source': './src/index.ts',
-      types: './dist/index.d.ts',
       default: './dist/index.js',
     },
     './package.json': './package.json',
