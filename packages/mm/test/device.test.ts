@@ -6,15 +6,12 @@ import {
   FAULT_FLAG_WRITE,
   FOLL_LONGTERM,
   FOLL_WRITE,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
   Mm,
   migratePage,
   PG_ZONE_DEVICE,
   PhysicalMemory,
   PROT_NONE,
   PROT_READ,
-  PROT_WRITE,
   PTE_PRESENT,
   PTE_PROTNONE,
   PTE_WRITE,
@@ -27,10 +24,7 @@ import {
   VM_FAULT_SIGBUS,
   type VmFault,
 } from '../src/index.js';
-import { fill, kindAt, pfnAt, recordNotifiers } from './helpers.js';
-
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+import { ANON, fill, kindAt, pfnAt, RW, recordNotifiers } from './helpers.js';
 
 /** Installs a device-exclusive entry for the page at `a`, the way make_device_exclusive does. */
 async function makeExclusive(mm: Mm, a: number): Promise<number> {

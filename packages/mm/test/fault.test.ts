@@ -11,17 +11,13 @@ import {
   PhysicalMemory,
   PROT_NONE,
   PROT_READ,
-  PROT_WRITE,
   PteKind,
   VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
   VM_FAULT_SIGSEGV,
   ZERO_PFN,
 } from '../src/index.js';
-import { fill, kindAt, pfnAt, recordNotifiers } from './helpers.js';
-
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+import { ANON, fill, kindAt, pfnAt, RW, recordNotifiers } from './helpers.js';
 
 async function setup(pages = 64) {
   const memory = new PhysicalMemory({ pages });

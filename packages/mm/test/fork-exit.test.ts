@@ -4,19 +4,13 @@ import {
   assertInvariants,
   FOLL_WRITE,
   MAP_ANONYMOUS,
-  MAP_PRIVATE,
   MAP_SHARED,
   Mm,
   PageTableWalker,
   PhysicalMemory,
-  PROT_READ,
-  PROT_WRITE,
   reclaimPage,
 } from '../src/index.js';
-import { fill, pfnAt, recordNotifiers } from './helpers.js';
-
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+import { ANON, fill, pfnAt, RW, recordNotifiers } from './helpers.js';
 
 function writable(mm: Mm, addr: number): boolean {
   const w = new PageTableWalker(mm);

@@ -7,28 +7,17 @@ import {
   FOLL_SPLIT_PMD,
   FOLL_WRITE,
   MADV_HUGEPAGE,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
   Mm,
   PageTableWalker,
   PhysicalMemory,
   PMD_SIZE,
   PROT_NONE,
   PROT_READ,
-  PROT_WRITE,
   ZERO_PFN,
 } from '../src/index.js';
-import { fill, pfnAt } from './helpers.js';
+import { ANON, anonSetup, fill, pfnAt, RW } from './helpers.js';
 
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-
-async function setup() {
-  const memory = new PhysicalMemory({ pages: 64 });
-  const mm = Mm.create(memory);
-  const a = await mm.mmap(4 * 4096, RW, ANON);
-  return { memory, mm, a };
-}
+const setup = () => anonSetup(4);
 
 describe('get_user_pages / pin_user_pages', () => {
   it('a read GUP of untouched memory returns the zero page', async () => {

@@ -1,5 +1,29 @@
 import { MMU_NOTIFIER_RANGE_BLOCKABLE, type MmuNotifierRange } from '@hmmkit/mmu-notifier';
-import { type Mm, PageTableWalker, PteKind } from '../src/index.js';
+import {
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  Mm,
+  PageTableWalker,
+  PhysicalMemory,
+  PROT_READ,
+  PROT_WRITE,
+  PteKind,
+} from '../src/index.js';
+
+export const RW = PROT_READ | PROT_WRITE;
+export const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+
+/**
+ * A 64-page machine and one private anonymous read-write mapping of `pages`
+ * pages (at `addr` when given), its first `filled` pages written with `byte`.
+ */
+export async function anonSetup(pages: number, filled = 0, byte = 0, addr?: number) {
+  const memory = new PhysicalMemory({ pages: 64 });
+  const mm = Mm.create(memory);
+  const a = await mm.mmap(pages * 4096, RW, ANON, addr === undefined ? undefined : { addr });
+  if (filled > 0) await mm.write(a, fill(filled * 4096, byte));
+  return { memory, mm, a };
+}
 
 /** One notifier call as seen by a classic subscriber on the mm. */
 export interface NotifierRecord {

@@ -26,9 +26,8 @@ import {
   reclaimPage,
   VM_FAULT_SIGBUS,
 } from '../src/index.js';
-import { fill, pfnAt, recordNotifiers } from './helpers.js';
+import { fill, pfnAt, RW, recordNotifiers } from './helpers.js';
 
-const RW = PROT_READ | PROT_WRITE;
 const HUGE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
 
 function order(mm: Mm, addr: number): number {

@@ -4,21 +4,14 @@ import {
   assertInvariants,
   FOLL_WRITE,
   MADV_HUGEPAGE,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
   Mm,
   migratePage,
   oomReap,
   PhysicalMemory,
   PMD_SIZE,
-  PROT_READ,
-  PROT_WRITE,
   reclaimPage,
 } from '../src/index.js';
-import { fill, pfnAt } from './helpers.js';
-
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+import { ANON, fill, pfnAt, RW } from './helpers.js';
 
 /** Fork, munmap, reclaim, migration and a COW write racing on one address space. */
 async function forkRace(): Promise<void> {

@@ -5,14 +5,10 @@ import {
   addNewAnonRmap,
   anonVmaPrepare,
   assertInvariants,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
   Mm,
   PG_ANON,
   PG_ANON_EXCLUSIVE,
   PhysicalMemory,
-  PROT_READ,
-  PROT_WRITE,
   PTE_WRITE,
   PteKind,
   removeMigrationPtes,
@@ -20,18 +16,9 @@ import {
   tryToMigrate,
   unmapToMigrationLocked,
 } from '../src/index.js';
-import { fill, kindAt, pfnAt, recordNotifiers } from './helpers.js';
+import { ANON, anonSetup, kindAt, pfnAt, RW, recordNotifiers } from './helpers.js';
 
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-
-async function setup() {
-  const memory = new PhysicalMemory({ pages: 64 });
-  const mm = Mm.create(memory);
-  const a = await mm.mmap(2 * 4096, RW, ANON);
-  await mm.write(a, fill(2 * 4096, 7));
-  return { memory, mm, a };
-}
+const setup = () => anonSetup(2, 2, 7);
 
 function bitsAt(mm: Mm, addr: number): number {
   return mm.pt.bits[mm.pt.pteSlot(addr, false)]!;

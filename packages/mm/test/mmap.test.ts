@@ -11,7 +11,6 @@ import {
   Mm,
   PhysicalMemory,
   PROT_READ,
-  PROT_WRITE,
   PteKind,
   TASK_SIZE,
   VM_MAYWRITE,
@@ -19,10 +18,7 @@ import {
   VM_SHARED,
   VM_WRITE,
 } from '../src/index.js';
-import { kindAt, recordNotifiers } from './helpers.js';
-
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+import { ANON, kindAt, RW, recordNotifiers } from './helpers.js';
 
 function setup(pages = 64) {
   const memory = new PhysicalMemory({ pages });

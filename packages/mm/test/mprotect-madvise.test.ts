@@ -8,33 +8,20 @@ import {
   MADV_FREE,
   MADV_HUGEPAGE,
   MADV_NOHUGEPAGE,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
   MAP_SHARED,
-  Mm,
+  type Mm,
   PageTableWalker,
-  PhysicalMemory,
   PROT_NONE,
   PROT_READ,
-  PROT_WRITE,
   PteKind,
   reclaimPage,
   VM_DONTCOPY,
   VM_HUGEPAGE,
   VM_NOHUGEPAGE,
 } from '../src/index.js';
-import { fill, kindAt, pfnAt, recordNotifiers } from './helpers.js';
+import { ANON, anonSetup, fill, kindAt, pfnAt, RW, recordNotifiers } from './helpers.js';
 
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-
-async function setup() {
-  const memory = new PhysicalMemory({ pages: 64 });
-  const mm = Mm.create(memory);
-  const a = await mm.mmap(4 * 4096, RW, ANON);
-  await mm.write(a, fill(2 * 4096, 5));
-  return { memory, mm, a };
-}
+const setup = () => anonSetup(4, 2, 5);
 
 function writable(mm: Mm, addr: number): boolean {
   const w = new PageTableWalker(mm);

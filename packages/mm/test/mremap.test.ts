@@ -2,31 +2,16 @@ import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
-  Mm,
   MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
-  PhysicalMemory,
-  PROT_READ,
-  PROT_WRITE,
   PteKind,
   reclaimPage,
   rmapWalk,
 } from '../src/index.js';
-import { fill, kindAt, pfnAt, recordNotifiers } from './helpers.js';
+import { ANON, anonSetup, fill, kindAt, pfnAt, RW, recordNotifiers } from './helpers.js';
 
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-
-async function setup() {
-  const memory = new PhysicalMemory({ pages: 64 });
-  const mm = Mm.create(memory);
-  const a = await mm.mmap(2 * 4096, RW, ANON, { addr: 0x10000000 });
-  await mm.write(a, fill(8192, 6));
-  return { memory, mm, a };
-}
+const setup = () => anonSetup(2, 2, 6, 0x10000000);
 
 describe('mremap', () => {
   it('moves a mapping: UNMAP around the entry move, flush before end, then the old range unmapped', async () => {

@@ -1,20 +1,7 @@
 import { MmuNotifierEvent } from '@hmmkit/mmu-notifier';
 import { describe, expect, it } from 'vitest';
-import {
-  assertInvariants,
-  MAP_ANONYMOUS,
-  MAP_FIXED,
-  MAP_PRIVATE,
-  Mm,
-  PhysicalMemory,
-  PROT_READ,
-  PROT_WRITE,
-  PteKind,
-} from '../src/index.js';
-import { fill, kindAt, recordNotifiers } from './helpers.js';
-
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+import { assertInvariants, MAP_FIXED, Mm, PhysicalMemory, PteKind } from '../src/index.js';
+import { ANON, fill, kindAt, RW, recordNotifiers } from './helpers.js';
 
 async function setup(pages = 64) {
   const memory = new PhysicalMemory({ pages });

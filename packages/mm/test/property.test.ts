@@ -20,6 +20,7 @@ import {
   PteKind,
   reclaimPage,
 } from '../src/index.js';
+import { RW } from './helpers.js';
 
 /**
  * Random operation sequences over several processes against a model of each process's
@@ -266,8 +267,6 @@ async function runProperty(
     params,
   );
 }
-
-const RW = PROT_READ | PROT_WRITE;
 
 describe('random operation sequences across processes', () => {
   it('keep every byte, COW isolation, shared mappings shared, and the invariants', async () => {

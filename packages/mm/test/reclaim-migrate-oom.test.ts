@@ -4,31 +4,16 @@ import { describe, expect, it } from 'vitest';
 import {
   assertInvariants,
   FOLL_WRITE,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
   MAP_SHARED,
-  Mm,
   migratePage,
   oomReap,
-  PhysicalMemory,
-  PROT_READ,
-  PROT_WRITE,
   PteKind,
   reclaimPage,
   rmapWalk,
 } from '../src/index.js';
-import { fill, kindAt, pfnAt, recordNotifiers } from './helpers.js';
+import { ANON, anonSetup, fill, kindAt, pfnAt, RW, recordNotifiers } from './helpers.js';
 
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-
-async function setup() {
-  const memory = new PhysicalMemory({ pages: 64 });
-  const mm = Mm.create(memory);
-  const a = await mm.mmap(4 * 4096, RW, ANON);
-  await mm.write(a, fill(4 * 4096, 5));
-  return { memory, mm, a };
-}
+const setup = () => anonSetup(4, 4, 5);
 
 describe('rmap', () => {
   it('finds every mapping of a page shared by fork, and of a page-cache page', async () => {

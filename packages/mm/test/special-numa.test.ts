@@ -9,8 +9,6 @@ import {
   Mm,
   PageTableWalker,
   PhysicalMemory,
-  PROT_READ,
-  PROT_WRITE,
   remapPfnRange,
   VM_FAULT_SIGBUS,
   VM_IO,
@@ -18,9 +16,8 @@ import {
   VM_PFNMAP,
   vmInsertPage,
 } from '../src/index.js';
-import { fill, recordNotifiers } from './helpers.js';
+import { fill, RW, recordNotifiers } from './helpers.js';
 
-const RW = PROT_READ | PROT_WRITE;
 const DEV = MAP_SHARED | MAP_ANONYMOUS;
 
 function entry(mm: Mm, addr: number) {

@@ -6,9 +6,7 @@ import {
   FOLL_WRITE,
   MADV_DONTNEED,
   MADV_HUGEPAGE,
-  MAP_ANONYMOUS,
   MAP_POPULATE,
-  MAP_PRIVATE,
   Mm,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
@@ -19,15 +17,12 @@ import {
   PMD_ORDER,
   PMD_SIZE,
   PROT_READ,
-  PROT_WRITE,
   PteKind,
   reclaimPage,
   rmapWalk,
 } from '../src/index.js';
-import { fill, pfnAt, recordNotifiers } from './helpers.js';
+import { ANON, fill, pfnAt, RW, recordNotifiers } from './helpers.js';
 
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const HUGE_BASE = 0x40000000;
 
 function order(mm: Mm, addr: number): number {
