@@ -1,8 +1,8 @@
 import { IntervalHandle } from './interval-node.js';
 import { type IntervalTree, storeOf } from './interval-tree.js';
-import { BLACK, LAST, NIL, RED, START, SUBTREE_LAST } from './node-layout.js';
+import { NIL } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
-import { colorOf, leftOf, nextSlot, parentOf, rightOf } from './rb-links.js';
+import { BLACK, colorOf, nextSlot, parentOf, RED } from './rb-links.js';
 
 /*
  * A full structural check of an IntervalTree, for tests: every rule stated at
@@ -12,13 +12,14 @@ import { colorOf, leftOf, nextSlot, parentOf, rightOf } from './rb-links.js';
 /** Throws an Error naming the first broken invariant; returns the black height. */
 export function checkInvariants<T>(tree: IntervalTree<T>): number {
   const s = storeOf(tree);
+  checkNilSlot(s);
   if (s.root === NIL) {
     expect(s.size === 0, `empty tree has size ${s.size}`);
     expect(s.leftmost === NIL, 'empty tree has a leftmost node');
     return 0;
   }
-  expect(parentOf(s, s.root) === NIL, 'root has a parent');
-  expect(colorOf(s, s.root) === BLACK, 'root is red');
+  expect(parentOf(s.pc, s.root) === NIL, 'root has a parent');
+  expect(colorOf(s.pc, s.root) === BLACK, 'root is red');
   const counted = { nodes: 0 };
   const height = checkSubtree(s, s.root, counted);
   expect(counted.nodes === s.size, `size ${s.size} but ${counted.nodes} nodes reachable`);
@@ -30,42 +31,50 @@ function expect(ok: boolean, message: string): void {
   if (!ok) throw new Error(`interval tree invariant broken: ${message}`);
 }
 
-const startOf = <T>(s: NodeStore<T>, n: number) => s.f[n * 4 + START]!;
-const lastOf = <T>(s: NodeStore<T>, n: number) => s.f[n * 4 + LAST]!;
-const subtreeLastOf = <T>(s: NodeStore<T>, n: number) => s.f[n * 4 + SUBTREE_LAST]!;
+/** Slot 0 stands for NULL: nothing may have been written to it. */
+function checkNilSlot<T>(s: NodeStore<T>): void {
+  const fields = [s.start[NIL], s.last[NIL], s.subtreeLast[NIL], s.left[NIL], s.right[NIL]];
+  expect(
+    [...fields, s.pc[NIL]].every((v) => v === 0),
+    'slot 0 (NIL) was written to',
+  );
+  expect(s.handles[NIL] === undefined, 'slot 0 (NIL) has a handle');
+}
 
 /** Checks links, colours, handles and the subtree max below `node`; returns its black height. */
 function checkSubtree<T>(s: NodeStore<T>, node: number, counted: { nodes: number }): number {
   if (node === NIL) return 1;
   counted.nodes++;
-  const l = leftOf(s, node);
-  const r = rightOf(s, node);
+  const { start, last, subtreeLast: sub, pc } = s;
+  const l = s.left[node * 8]!;
+  const r = s.right[node * 8]!;
   for (const child of [l, r]) {
     if (child === NIL) continue;
-    expect(parentOf(s, child) === node, `slot ${child}'s parent link is not ${node}`);
-    const redRed = colorOf(s, node) === RED && colorOf(s, child) === RED;
+    expect(parentOf(pc, child) === node, `slot ${child}'s parent link is not ${node}`);
+    const redRed = colorOf(pc, node) === RED && colorOf(pc, child) === RED;
     expect(!redRed, `red slot ${node} has red child ${child}`);
   }
   const handle = s.handles[node];
   expect(handle instanceof IntervalHandle && handle.slot === node, `slot ${node} has no handle`);
-  expect(startOf(s, node) <= lastOf(s, node), `slot ${node} has start > last`);
-  let max = lastOf(s, node);
-  if (l !== NIL) max = Math.max(max, subtreeLastOf(s, l));
-  if (r !== NIL) max = Math.max(max, subtreeLastOf(s, r));
-  const got = subtreeLastOf(s, node);
+  expect(start[node * 4]! <= last[node * 4]!, `slot ${node} has start > last`);
+  let max = last[node * 4]!;
+  if (l !== NIL) max = Math.max(max, sub[l * 4]!);
+  if (r !== NIL) max = Math.max(max, sub[r * 4]!);
+  const got = sub[node * 4];
   expect(got === max, `slot ${node} subtreeLast ${got} != ${max}`);
   const hl = checkSubtree(s, l, counted);
   const hr = checkSubtree(s, r, counted);
   expect(hl === hr, `slot ${node} black heights differ: ${hl} vs ${hr}`);
-  return hl + (colorOf(s, node) === BLACK ? 1 : 0);
+  return hl + (colorOf(pc, node) === BLACK ? 1 : 0);
 }
 
 /** In-order starts never decrease, and `leftmost` is the first node. */
 function checkOrder<T>(s: NodeStore<T>): void {
+  const { start, left } = s;
   let first = s.root;
-  while (leftOf(s, first) !== NIL) first = leftOf(s, first);
+  while (left[first * 8] !== NIL) first = left[first * 8]!;
   expect(s.leftmost === first, `leftmost is ${s.leftmost}, expected ${first}`);
   for (let n = first, next = nextSlot(s, n); next !== NIL; n = next, next = nextSlot(s, n)) {
-    expect(startOf(s, n) <= startOf(s, next), `start of slot ${n} > start of its successor`);
+    expect(start[n * 4]! <= start[next * 4]!, `start of slot ${n} > start of its successor`);
   }
 }

@@ -1,3 +1,5 @@
+import { NODE_BYTES, type NodeViews, nodeViews } from './node-layout.js';
+
 /**
  * One interval stored in an {@link IntervalTree}: the closed range
  * `[start, last]` and the caller's value. Mirrors `struct interval_tree_node`
@@ -22,13 +24,10 @@ export interface IntervalNode<T> {
 }
 
 /**
- * Where a handle reads its bounds: the tree's store (start at f[slot * 4],
- * last at f[slot * 4 + 1], see node-layout.ts), or once removed a chunk of
- * removed bounds laid out the same way.
+ * Where a handle reads its bounds: the tree's store, or once removed a chunk
+ * of removed bounds laid out the same way (node-layout.ts).
  */
-interface Bounds {
-  readonly f: ArrayLike<number>;
-}
+type Bounds = Pick<NodeViews, 'start' | 'last'>;
 
 /*
  * The bounds of removed nodes, 64 to a chunk shared by every tree, so that a
@@ -39,8 +38,15 @@ interface Bounds {
 const REMOVED_PER_CHUNK = 64;
 
 class RemovedBounds implements Bounds {
-  readonly f = new Float64Array(REMOVED_PER_CHUNK * 4);
+  readonly start: Float64Array;
+  readonly last: Float64Array;
   used = 0;
+
+  constructor() {
+    ({ start: this.start, last: this.last } = nodeViews(
+      new ArrayBuffer(REMOVED_PER_CHUNK * NODE_BYTES),
+    ));
+  }
 }
 
 let removedChunk = new RemovedBounds();
@@ -61,11 +67,11 @@ export class IntervalHandle<T> implements IntervalNode<T> {
   }
 
   get start(): number {
-    return this.bounds.f[this.slot * 4]!;
+    return this.bounds.start[this.slot * 4]!;
   }
 
   get last(): number {
-    return this.bounds.f[this.slot * 4 + 1]!;
+    return this.bounds.last[this.slot * 4]!;
   }
 
   /** Called before the slot is freed: moves the bounds to a chunk of removed ones. */
@@ -73,8 +79,8 @@ export class IntervalHandle<T> implements IntervalNode<T> {
     let chunk = removedChunk;
     if (chunk.used === REMOVED_PER_CHUNK) removedChunk = chunk = new RemovedBounds();
     const k = chunk.used++;
-    chunk.f[k * 4] = this.start;
-    chunk.f[k * 4 + 1] = this.last;
+    chunk.start[k * 4] = this.start;
+    chunk.last[k * 4] = this.last;
     this.bounds = chunk;
     this.slot = k;
   }

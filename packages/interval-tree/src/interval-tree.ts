@@ -24,7 +24,6 @@ import { checkInterval, checkMember } from './check-args.js';
 import { IntervalHandle, type IntervalNode } from './interval-node.js';
 import { iterFirstSlot, iterNextSlot } from './iterate.js';
 import { InOrderIterator, OverlapIterator } from './iterators.js';
-import { LAST, NIL, START } from './node-layout.js';
 import { NodeStore } from './node-store.js';
 import { eraseSlot } from './rb-erase.js';
 import { insertSlot } from './rb-insert.js';
@@ -91,8 +90,8 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     checkInterval(start, last);
     const s = this.#s;
     const slot = s.allocSlot();
-    s.f[slot * 4 + START] = start;
-    s.f[slot * 4 + LAST] = last;
+    s.start[slot * 4] = start;
+    s.last[slot * 4] = last;
     const node = new IntervalHandle<T>(s, slot, value);
     s.handles[slot] = node;
     insertSlot(s, slot);
@@ -261,7 +260,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
 
 /** The handle of `slot` (undefined for NIL), remembered as the iteration cursor. */
 function found<T>(s: NodeStore<T>, slot: number): IntervalNode<T> | undefined {
-  if (slot === NIL) return undefined;
+  if (!slot) return undefined;
   const handle = s.handles[slot];
   s.cursor = handle;
   s.cursorSlot = slot;

@@ -1,4 +1,4 @@
-import { LAST, LEFT, NIL, RIGHT, START, SUBTREE_LAST, UNKNOWN } from './node-layout.js';
+import { NIL } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 import { leftAncestor } from './rb-links.js';
 
@@ -6,9 +6,11 @@ import { leftAncestor } from './rb-links.js';
  * The overlap walk of interval_tree_generic.h, over slots. A node overlaps
  * the query [qs, ql] iff
  *   Cond1: start(node) <= ql   and   Cond2: qs <= last(node).
- * Nothing here allocates. Fields are read straight from the node layout of
- * node-layout.ts: this is the hot path of every query.
+ * Nothing here allocates. This is the hot path of every query.
  */
+
+/** An iter_next climb whose end is not known (slots are >= 0). */
+const UNKNOWN = -1;
 
 /**
  * ITPREFIX_subtree_search(): the leftmost node of `node`'s subtree that
@@ -24,26 +26,26 @@ export function subtreeSearch<T>(
   ql: number,
   above: number,
 ): number {
-  const { f, i } = s;
+  const { start, last, subtreeLast: sub, left, right } = s;
   let stop = above;
   for (;;) {
     // Loop invariant: qs <= subtreeLast(node) (Cond2 holds somewhere below).
-    const l = i[node * 8 + LEFT]!;
-    if (l !== NIL && qs <= f[l * 4 + SUBTREE_LAST]!) {
+    const l = left[node * 8]!;
+    if (l && qs <= sub[l * 4]!) {
       // The leftmost node satisfying Cond2 is in the left subtree: if it
       // fails Cond1, every node to its right fails Cond1 too.
       stop = node;
       node = l;
       continue;
     }
-    if (f[node * 4 + START]! > ql) return NIL; // !Cond1
-    if (qs <= f[node * 4 + LAST]!) {
+    if (start[node * 4]! > ql) return NIL; // !Cond1
+    if (qs <= last[node * 4]!) {
       s.nextAncestorOf = node;
       s.nextAncestor = stop;
       return node; // leftmost match
     }
-    node = i[node * 8 + RIGHT]!;
-    if (node === NIL || qs > f[node * 4 + SUBTREE_LAST]!) return NIL;
+    node = right[node * 8]!;
+    if (!node || qs > sub[node * 4]!) return NIL;
   }
 }
 
@@ -54,9 +56,9 @@ export function subtreeSearch<T>(
  */
 export function iterFirstSlot<T>(s: NodeStore<T>, qs: number, ql: number): number {
   const root = s.root;
-  if (root === NIL) return NIL;
-  if (s.f[root * 4 + SUBTREE_LAST]! < qs) return NIL;
-  if (s.f[s.leftmost * 4 + START]! > ql) return NIL;
+  if (!root) return NIL;
+  if (s.subtreeLast[root * 4]! < qs) return NIL;
+  if (s.start[s.leftmost * 4]! > ql) return NIL;
   return subtreeSearch(s, root, qs, ql, NIL);
 }
 
@@ -67,17 +69,17 @@ export function iterFirstSlot<T>(s: NodeStore<T>, qs: number, ql: number): numbe
  * climb is skipped when the search that found `node` recorded where it ends.
  */
 export function iterNextSlot<T>(s: NodeStore<T>, node: number, qs: number, ql: number): number {
-  const { f, i } = s;
-  let rb = i[node * 8 + RIGHT]!;
+  const { start, last, subtreeLast: sub, right } = s;
+  let rb = right[node * 8]!;
   let above = node === s.nextAncestorOf ? s.nextAncestor : UNKNOWN;
   for (;;) {
     // Loop invariants: start(node) <= ql (Cond1) and rb === right(node).
-    if (rb !== NIL && qs <= f[rb * 4 + SUBTREE_LAST]!) return subtreeSearch(s, rb, qs, ql, above);
+    if (rb && qs <= sub[rb * 4]!) return subtreeSearch(s, rb, qs, ql, above);
     node = above === UNKNOWN ? leftAncestor(s, node) : above;
-    if (node === NIL) return NIL;
+    if (!node) return NIL;
     above = UNKNOWN;
-    rb = i[node * 8 + RIGHT]!;
-    if (ql < f[node * 4 + START]!) return NIL; // !Cond1
-    if (qs <= f[node * 4 + LAST]!) return node; // Cond2
+    rb = right[node * 8]!;
+    if (ql < start[node * 4]!) return NIL; // !Cond1
+    if (qs <= last[node * 4]!) return node; // Cond2
   }
 }

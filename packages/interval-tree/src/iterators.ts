@@ -1,6 +1,5 @@
 import type { IntervalNode } from './interval-node.js';
 import { iterFirstSlot, iterNextSlot } from './iterate.js';
-import { NIL } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 import { nextSlot } from './rb-links.js';
 
@@ -31,7 +30,7 @@ abstract class SlotIterator<T> implements IterableIterator<IntervalNode<T>> {
       throw new Error('IntervalTree was modified during iteration');
     }
     const slot = this.slot;
-    if (slot === NIL) {
+    if (!slot) {
       this.value = undefined;
       this.done = true;
     } else {

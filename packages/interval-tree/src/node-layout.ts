@@ -1,24 +1,49 @@
-/** Slot index meaning "no node" (the kernel's NULL rb_node pointer). */
-export const NIL = -1;
-/** A cached ancestor not known (iterate.ts then climbs as the kernel does). */
-export const UNKNOWN = -2;
-/** Node colours, with the kernel's values (RB_RED 0, RB_BLACK 1). */
-export const RED = 0;
-export const BLACK = 1;
-
 /*
- * Node layout. A node is 32 bytes of one ArrayBuffer, viewed twice:
- *   f[n*4 + START | LAST | SUBTREE_LAST]   float64 (exact for integers < 2^53)
- *   i[n*8 + LEFT | RIGHT]                  int32, in the node's fourth word
+ * Node layout. A node is 32 bytes of one ArrayBuffer:
+ *   bytes  0..7   start         float64 (exact for integers < 2^53)
+ *          8..15  last          float64
+ *         16..23  subtreeLast   float64, the kernel's ITSUBTREE
+ *         24..27  left          int32 slot
+ *         28..31  right         int32 slot
  * so that one overlap-walk step (left, subtree max, start, last, right) reads
  * one half cache line. The parent link and the colour, which only climbing
  * and rebalancing need, share one side int32 as the kernel's
- * __rb_parent_color does: pc[n] = parent << 1 | colour (NIL's -1 shifts
- * back to -1).
+ * __rb_parent_color does (rb-links.ts).
+ *
+ * Each field has its own view, starting at the field's byte offset, so node
+ * n's field is `view[n * 4]` in the float64 views and `view[n * 8]` in the
+ * int32 ones, and the child on side `s` (0: left, 1: right) is
+ * `left[n * 8 + s]`. Code that reads nodes needs no offset constant: V8
+ * does not fold an imported constant, so each use cost a module-variable
+ * load and a hole check, and enough of them pushed the rebalancing code past
+ * the optimizing compiler's inlining budget.
+ *
+ * Slot numbers stand for the kernel's node pointers, and slot 0 is their
+ * NULL: it is never a node, and a missing child, parent or result is 0, so
+ * the code tests `if (!tmp)` where lib/rbtree.c does. Slot 0 stays all
+ * zeroes (check-invariants.ts verifies it).
  */
-export const START = 0;
-export const LAST = 1;
-export const SUBTREE_LAST = 2;
-export const LEFT = 6;
-export const RIGHT = 7;
+
+/** The slot that is no node (the kernel's NULL). */
+export const NIL = 0;
 export const NODE_BYTES = 32;
+
+/** Views of one node buffer, one per field (see above). */
+export interface NodeViews {
+  readonly start: Float64Array;
+  readonly last: Float64Array;
+  readonly subtreeLast: Float64Array;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+}
+
+/** The field views of a buffer of `NODE_BYTES`-sized nodes. */
+export function nodeViews(buffer: ArrayBuffer): NodeViews {
+  return {
+    start: new Float64Array(buffer, 0),
+    last: new Float64Array(buffer, 8),
+    subtreeLast: new Float64Array(buffer, 16),
+    left: new Int32Array(buffer, 24),
+    right: new Int32Array(buffer, 28),
+  };
+}

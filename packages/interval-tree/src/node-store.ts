@@ -1,20 +1,27 @@
 import type { IntervalHandle } from './interval-node.js';
-import { LEFT, NIL, NODE_BYTES, UNKNOWN } from './node-layout.js';
+import { NIL, NODE_BYTES, type NodeViews, nodeViews } from './node-layout.js';
 import { RELAYOUT_MIN_NODES, relayoutPreorder } from './relayout.js';
 
 const INITIAL_CAPACITY = 16;
 
 /**
  * The storage of one tree: slot `n` holds one `struct interval_tree_node`
- * and the handle given to the caller. Freed slots are chained through LEFT
- * and reused before the buffer grows; it doubles when full, so handles keep
- * the store (not the arrays) and always read the current ones.
+ * and the handle given to the caller; slot 0 is NIL and holds neither.
+ * Freed slots are chained through their left link and reused before the
+ * buffer grows; it doubles when full, so handles keep the store (not the
+ * arrays) and always read the current ones.
  */
-export class NodeStore<T> {
-  f: Float64Array;
-  i: Int32Array;
-  pc: Int32Array;
-  handles: (IntervalHandle<T> | undefined)[] = [];
+export class NodeStore<T> implements NodeViews {
+  // Set by install(), from the constructor and on every growth.
+  start!: Float64Array;
+  last!: Float64Array;
+  subtreeLast!: Float64Array;
+  left!: Int32Array;
+  right!: Int32Array;
+  /** __rb_parent_color: parent << 1 | colour (rb-links.ts) */
+  pc!: Int32Array;
+  /** Starts with NIL's empty entry, so that the array is never holey. */
+  handles: (IntervalHandle<T> | undefined)[] = [undefined];
   /** rb_root_cached.rb_root.rb_node */
   root = NIL;
   /** rb_root_cached.rb_leftmost: the lowest start, for iterFirst's fast reject */
@@ -37,24 +44,21 @@ export class NodeStore<T> {
    * depends on the shape alone, so every insert and remove drops it.
    */
   nextAncestorOf = NIL;
-  nextAncestor = UNKNOWN;
+  nextAncestor = NIL;
   private freeHead = NIL;
-  private highWater = 0;
+  private highWater = 1;
   private capacity: number;
 
   constructor(capacity = INITIAL_CAPACITY) {
     this.capacity = capacity;
-    const buffer = new ArrayBuffer(capacity * NODE_BYTES);
-    this.f = new Float64Array(buffer);
-    this.i = new Int32Array(buffer);
-    this.pc = new Int32Array(capacity);
+    this.install(nodeViews(new ArrayBuffer(capacity * NODE_BYTES)), new Int32Array(capacity));
   }
 
   /** Takes a free slot (reusing a freed one first), growing the storage when full. */
   allocSlot(): number {
     const free = this.freeHead;
-    if (free !== NIL) {
-      this.freeHead = this.i[free * 8 + LEFT]!;
+    if (free) {
+      this.freeHead = this.left[free * 8]!;
       return free;
     }
     if (this.highWater === this.capacity) this.grow();
@@ -64,7 +68,7 @@ export class NodeStore<T> {
   /** Returns a slot to the free list; its handle is no longer reachable from the tree. */
   freeSlot(slot: number): void {
     this.handles[slot] = undefined;
-    this.i[slot * 8 + LEFT] = this.freeHead;
+    this.left[slot * 8] = this.freeHead;
     this.freeHead = slot;
   }
 
@@ -72,17 +76,23 @@ export class NodeStore<T> {
   private grow(): void {
     const capacity = this.capacity * 2;
     const buffer = new ArrayBuffer(capacity * NODE_BYTES);
-    const f = new Float64Array(buffer);
-    const i = new Int32Array(buffer);
+    const views = nodeViews(buffer);
     const pc = new Int32Array(capacity);
-    if (this.capacity >= RELAYOUT_MIN_NODES) relayoutPreorder(this, this.capacity, f, i, pc);
+    if (this.capacity >= RELAYOUT_MIN_NODES) relayoutPreorder(this, this.capacity, views, pc);
     else {
-      new Uint8Array(buffer).set(new Uint8Array(this.f.buffer));
+      new Uint8Array(buffer).set(new Uint8Array(this.start.buffer));
       pc.set(this.pc);
     }
-    this.f = f;
-    this.i = i;
-    this.pc = pc;
+    this.install(views, pc);
     this.capacity = capacity;
+  }
+
+  private install(views: NodeViews, pc: Int32Array): void {
+    this.start = views.start;
+    this.last = views.last;
+    this.subtreeLast = views.subtreeLast;
+    this.left = views.left;
+    this.right = views.right;
+    this.pc = pc;
   }
 }

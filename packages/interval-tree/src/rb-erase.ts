@@ -1,22 +1,18 @@
 import { augmentCopy, augmentPropagate, augmentRotate } from './augment.js';
-import { BLACK, NIL, RED } from './node-layout.js';
+import { NIL } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 import {
+  BLACK,
   changeChild,
-  childOf,
   isRed,
-  leftOf,
   nextSlot,
   parentOf,
-  rightOf,
+  RED,
   rotateSetParents,
   setBlack,
-  setChild,
-  setLeft,
   setParent,
   setParentColor,
   setRed,
-  setRight,
 } from './rb-links.js';
 
 /**
@@ -28,7 +24,7 @@ export function eraseSlot<T>(s: NodeStore<T>, node: number): void {
   s.nextAncestorOf = NIL;
   if (s.leftmost === node) s.leftmost = nextSlot(s, node);
   const rebalance = unlinkNode(s, node);
-  if (rebalance !== NIL) eraseColor(s, rebalance);
+  if (rebalance) eraseColor(s, rebalance);
 }
 
 /**
@@ -36,54 +32,56 @@ export function eraseSlot<T>(s: NodeStore<T>, node: number): void {
  * missing, or NIL when the colours are already right.
  */
 function unlinkNode<T>(s: NodeStore<T>, node: number): number {
-  const child = rightOf(s, node);
-  const onlyLeft = leftOf(s, node);
-  const parent = parentOf(s, node);
-  if (onlyLeft === NIL || child === NIL) {
+  const pc = s.pc;
+  const child = s.right[node * 8]!;
+  const onlyLeft = s.left[node * 8]!;
+  const parent = parentOf(pc, node);
+  if (!onlyLeft || !child) {
     // Case 1: at most one child, which takes node's place and colour.
-    const heir = onlyLeft === NIL ? child : onlyLeft;
-    const wasBlack = !isRed(s, node);
+    const heir = onlyLeft || child;
+    const wasBlack = !isRed(pc, node);
     changeChild(s, node, heir, parent);
-    if (heir !== NIL) s.pc[heir] = s.pc[node]!;
+    if (heir) pc[heir] = pc[node]!;
     augmentPropagate(s, parent, NIL);
-    return heir === NIL && wasBlack ? parent : NIL;
+    return !heir && wasBlack ? parent : NIL;
   }
   return unlinkWithSuccessor(s, node, child);
 }
 
 /** Cases 2 and 3 of __rb_erase_augmented(): the in-order successor replaces `node`. */
 function unlinkWithSuccessor<T>(s: NodeStore<T>, node: number, child: number): number {
+  const { left, right, pc } = s;
   let successor = child;
   let parent = child;
   let child2: number;
-  let tmp = leftOf(s, child);
-  if (tmp === NIL) {
+  let tmp = left[child * 8]!;
+  if (!tmp) {
     // Case 2: the successor is node's right child.
-    child2 = rightOf(s, successor);
+    child2 = right[successor * 8]!;
     augmentCopy(s, node, successor);
   } else {
     // Case 3: the successor is the leftmost node of the right subtree.
     do {
       parent = successor;
       successor = tmp;
-      tmp = leftOf(s, tmp);
-    } while (tmp !== NIL);
-    child2 = rightOf(s, successor);
-    setLeft(s, parent, child2);
-    setRight(s, successor, child);
-    setParent(s, child, successor);
+      tmp = left[tmp * 8]!;
+    } while (tmp);
+    child2 = right[successor * 8]!;
+    left[parent * 8] = child2;
+    right[successor * 8] = child;
+    setParent(pc, child, successor);
     augmentCopy(s, node, successor);
     augmentPropagate(s, parent, successor);
   }
-  tmp = leftOf(s, node);
-  setLeft(s, successor, tmp);
-  setParent(s, tmp, successor);
-  const nodePc = s.pc[node]!;
+  tmp = left[node * 8]!;
+  left[successor * 8] = tmp;
+  setParent(pc, tmp, successor);
+  const nodePc = pc[node]!;
   changeChild(s, node, successor, nodePc >> 1);
   let rebalance = NIL;
-  if (child2 !== NIL) setParentColor(s, child2, parent, BLACK);
-  else if (!isRed(s, successor)) rebalance = parent;
-  s.pc[successor] = nodePc;
+  if (child2) setParentColor(pc, child2, parent, BLACK);
+  else if (!isRed(pc, successor)) rebalance = parent;
+  pc[successor] = nodePc;
   augmentPropagate(s, successor, NIL);
   return rebalance;
 }
@@ -96,52 +94,53 @@ function unlinkWithSuccessor<T>(s: NodeStore<T>, node: number, child: number): n
 function eraseColor<T>(s: NodeStore<T>, parent: number): void {
   let node = NIL;
   for (;;) {
-    if (fixDeficit(s, parent, +(node === rightOf(s, parent)))) return;
+    if (fixDeficit(s, parent, +(node === s.right[parent * 8]))) return;
     // Case 2 with a black parent: the deficit moves one level up.
     node = parent;
-    parent = parentOf(s, node);
-    if (parent === NIL) return;
+    parent = parentOf(s.pc, node);
+    if (!parent) return;
   }
 }
 
 /**
  * One step of __rb_erase_color(); true when done. `near` is the deficient
  * side (0: left, the kernel's first branch; 1: right, its mirror image) and
- * `far` the sibling's side.
+ * `far` the sibling's side; `child[n * 8 + side]` is n's child on `side`.
  */
 function fixDeficit<T>(s: NodeStore<T>, parent: number, near: number): boolean {
+  const { left: child, pc } = s;
   const far = 1 - near;
-  let sibling = childOf(s, parent, far);
-  if (isRed(s, sibling)) {
+  let sibling = child[parent * 8 + far]!;
+  if (isRed(pc, sibling)) {
     // Case 1: rotate at parent towards `near`; the sibling's near child becomes the sibling.
-    const tmp1 = childOf(s, sibling, near);
-    setChild(s, parent, far, tmp1);
-    setChild(s, sibling, near, parent);
-    setParentColor(s, tmp1, parent, BLACK);
+    const tmp1 = child[sibling * 8 + near]!;
+    child[parent * 8 + far] = tmp1;
+    child[sibling * 8 + near] = parent;
+    setParentColor(pc, tmp1, parent, BLACK);
     rotateSetParents(s, parent, sibling, RED);
     augmentRotate(s, parent, sibling);
     sibling = tmp1;
   }
-  let tmp1 = childOf(s, sibling, far);
-  if (tmp1 === NIL || !isRed(s, tmp1)) {
-    const tmp2 = childOf(s, sibling, near);
-    if (tmp2 === NIL || !isRed(s, tmp2)) return flipSibling(s, parent, sibling);
+  let tmp1 = child[sibling * 8 + far]!;
+  if (!tmp1 || !isRed(pc, tmp1)) {
+    const tmp2 = child[sibling * 8 + near]!;
+    if (!tmp2 || !isRed(pc, tmp2)) return flipSibling(pc, parent, sibling);
     // Case 3: rotate at sibling towards `far`.
-    tmp1 = childOf(s, tmp2, far);
-    setChild(s, sibling, near, tmp1);
-    setChild(s, tmp2, far, sibling);
-    setChild(s, parent, far, tmp2);
-    if (tmp1 !== NIL) setParentColor(s, tmp1, sibling, BLACK);
+    tmp1 = child[tmp2 * 8 + far]!;
+    child[sibling * 8 + near] = tmp1;
+    child[tmp2 * 8 + far] = sibling;
+    child[parent * 8 + far] = tmp2;
+    if (tmp1) setParentColor(pc, tmp1, sibling, BLACK);
     augmentRotate(s, sibling, tmp2);
     tmp1 = sibling;
     sibling = tmp2;
   }
   // Case 4: rotate at parent towards `near` and recolour.
-  const tmp2 = childOf(s, sibling, near);
-  setChild(s, parent, far, tmp2);
-  setChild(s, sibling, near, parent);
-  setParentColor(s, tmp1, sibling, BLACK);
-  if (tmp2 !== NIL) setParent(s, tmp2, parent);
+  const tmp2 = child[sibling * 8 + near]!;
+  child[parent * 8 + far] = tmp2;
+  child[sibling * 8 + near] = parent;
+  setParentColor(pc, tmp1, sibling, BLACK);
+  if (tmp2) setParent(pc, tmp2, parent);
   rotateSetParents(s, parent, sibling, BLACK);
   augmentRotate(s, parent, sibling);
   return true;
@@ -152,9 +151,9 @@ function fixDeficit<T>(s: NodeStore<T>, parent: number, near: number): boolean {
  * A red parent turns black and absorbs the deficit (done); a black parent
  * passes it up (not done).
  */
-function flipSibling<T>(s: NodeStore<T>, parent: number, sibling: number): boolean {
-  setRed(s, sibling);
-  if (!isRed(s, parent)) return false;
-  setBlack(s, parent);
+function flipSibling(pc: Int32Array, parent: number, sibling: number): boolean {
+  setRed(pc, sibling);
+  if (!isRed(pc, parent)) return false;
+  setBlack(pc, parent);
   return true;
 }

@@ -1,18 +1,15 @@
 import { augmentRotate } from './augment.js';
-import { BLACK, LAST, LEFT, NIL, RED, START, SUBTREE_LAST } from './node-layout.js';
+import { NIL } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 import {
-  childOf,
+  BLACK,
   isRed,
   parentOf,
-  rightOf,
+  RED,
   rotateSetParents,
   setBlack,
-  setChild,
-  setLeft,
   setParentColor,
   setRed,
-  setRight,
 } from './rb-links.js';
 
 /**
@@ -23,59 +20,61 @@ import {
  */
 export function insertSlot<T>(s: NodeStore<T>, node: number): void {
   s.nextAncestorOf = NIL;
-  const { f, i } = s;
-  const start = f[node * 4 + START]!;
-  const last = f[node * 4 + LAST]!;
+  const { subtreeLast: sub, left: child } = s;
+  const start = s.start[node * 4]!;
+  const last = s.last[node * 4]!;
   let parent = NIL;
   let cur = s.root;
   let right = 0;
   let wentRight = 0;
-  while (cur !== NIL) {
+  while (cur) {
     parent = cur;
-    if (f[cur * 4 + SUBTREE_LAST]! < last) f[cur * 4 + SUBTREE_LAST] = last;
-    // The side is an index (RIGHT = LEFT + 1), not a branch: it is a coin
-    // toss per level, which the CPU mispredicts half the time. Unary plus
-    // (not Number()) is what V8 compiles to a flag-to-integer move.
-    right = +(start >= f[cur * 4 + START]!);
+    if (sub[cur * 4]! < last) sub[cur * 4] = last;
+    // The side is an index (child[n * 8 + side], node-layout.ts), not a
+    // branch: it is a coin toss per level, which the CPU mispredicts half the
+    // time. Unary plus (not Number()) is what V8 compiles to a flag-to-integer
+    // move.
+    right = +(start >= s.start[cur * 4]!);
     wentRight |= right;
-    cur = i[cur * 8 + LEFT + right]!;
+    cur = child[cur * 8 + right]!;
   }
-  f[node * 4 + SUBTREE_LAST] = last;
+  sub[node * 4] = last;
   linkNode(s, node, parent, right);
-  if (wentRight === 0) s.leftmost = node;
+  if (!wentRight) s.leftmost = node;
   insertColor(s, node);
 }
 
 /** rb_link_node(): attach a red leaf on `side` of `parent` (0: left, 1: right). */
 function linkNode<T>(s: NodeStore<T>, node: number, parent: number, side: number): void {
-  setLeft(s, node, NIL);
-  setRight(s, node, NIL);
-  setParentColor(s, node, parent, RED);
-  if (parent === NIL) s.root = node;
-  else setChild(s, parent, side, node);
+  s.left[node * 8] = NIL;
+  s.right[node * 8] = NIL;
+  setParentColor(s.pc, node, parent, RED);
+  if (!parent) s.root = node;
+  else s.left[parent * 8 + side] = node; // the child on `side`
 }
 
 /** __rb_insert(): restore the red-black rules after linking the red leaf `node`. */
 function insertColor<T>(s: NodeStore<T>, node: number): void {
-  let parent = parentOf(s, node);
+  const { left: child, pc } = s;
+  let parent = parentOf(pc, node);
   for (;;) {
     // Loop invariant: `node` is red.
-    if (parent === NIL) {
-      setBlack(s, node); // the root is black
+    if (!parent) {
+      setBlack(pc, node); // the root is black
       return;
     }
-    if (!isRed(s, parent)) return;
+    if (!isRed(pc, parent)) return;
     // The parent is red, so it is not the root: the grandparent exists.
-    const gparent = parentOf(s, parent);
-    const side = +(parent === rightOf(s, gparent));
-    const uncle = childOf(s, gparent, 1 - side);
-    if (uncle !== NIL && isRed(s, uncle)) {
+    const gparent = parentOf(pc, parent);
+    const side = +(parent === s.right[gparent * 8]);
+    const uncle = child[gparent * 8 + 1 - side]!;
+    if (uncle && isRed(pc, uncle)) {
       // Case 1: colour flip, then continue two levels up.
-      setBlack(s, uncle);
-      setBlack(s, parent);
+      setBlack(pc, uncle);
+      setBlack(pc, parent);
       node = gparent;
-      parent = parentOf(s, node);
-      setRed(s, node);
+      parent = parentOf(pc, node);
+      setRed(pc, node);
       continue;
     }
     rotateAtGparent(s, node, parent, gparent, side);
@@ -95,23 +94,24 @@ function rotateAtGparent<T>(
   gparent: number,
   side: number,
 ): void {
+  const { left: child, pc } = s;
   const away = 1 - side;
-  let tmp = childOf(s, parent, away);
+  let tmp = child[parent * 8 + away]!;
   if (node === tmp) {
     // Case 2: rotate at parent towards `side`, turning it into case 3.
-    tmp = childOf(s, node, side);
-    setChild(s, parent, away, tmp);
-    setChild(s, node, side, parent);
-    if (tmp !== NIL) setParentColor(s, tmp, parent, BLACK);
-    setParentColor(s, parent, node, RED);
+    tmp = child[node * 8 + side]!;
+    child[parent * 8 + away] = tmp;
+    child[node * 8 + side] = parent;
+    if (tmp) setParentColor(pc, tmp, parent, BLACK);
+    setParentColor(pc, parent, node, RED);
     augmentRotate(s, parent, node);
     parent = node;
-    tmp = childOf(s, node, away);
+    tmp = child[node * 8 + away]!;
   }
   // Case 3: rotate at gparent towards `away`.
-  setChild(s, gparent, side, tmp);
-  setChild(s, parent, away, gparent);
-  if (tmp !== NIL) setParentColor(s, tmp, gparent, BLACK);
+  child[gparent * 8 + side] = tmp;
+  child[parent * 8 + away] = gparent;
+  if (tmp) setParentColor(pc, tmp, gparent, BLACK);
   rotateSetParents(s, gparent, parent, RED);
   augmentRotate(s, gparent, parent);
 }

@@ -1,74 +1,57 @@
-import { BLACK, LEFT, NIL, RED, RIGHT } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 
-/** The left child of `node` (i.e. node->rb_left). */
-export function leftOf<T>(s: NodeStore<T>, node: number): number {
-  return s.i[node * 8 + LEFT]!;
-}
+/*
+ * The parent-and-colour word and the link helpers of
+ * include/linux/rbtree_augmented.h, over slots. pc[n] = parent << 1 | colour,
+ * as __rb_parent_color packs them; slot 0 is NULL (node-layout.ts). Like the
+ * kernel's macros, the helpers test the colour bit with a literal 1. The
+ * child links are read in place, as the kernel reads node->rb_left.
+ */
 
-/** The right child of `node` (node->rb_right). */
-export function rightOf<T>(s: NodeStore<T>, node: number): number {
-  return s.i[node * 8 + RIGHT]!;
-}
-
-export function setLeft<T>(s: NodeStore<T>, node: number, child: number): void {
-  s.i[node * 8 + LEFT] = child;
-}
-
-export function setRight<T>(s: NodeStore<T>, node: number, child: number): void {
-  s.i[node * 8 + RIGHT] = child;
-}
-
-/** The child of `node` on `side` (0: rb_left, 1: rb_right). */
-export function childOf<T>(s: NodeStore<T>, node: number, side: number): number {
-  return s.i[node * 8 + LEFT + side]!;
-}
-
-/** Sets the child of `node` on `side` (0: rb_left, 1: rb_right). */
-export function setChild<T>(s: NodeStore<T>, node: number, side: number, child: number): void {
-  s.i[node * 8 + LEFT + side] = child;
-}
+/** Node colours, with the kernel's values (RB_RED 0, RB_BLACK 1). */
+export const RED = 0;
+export const BLACK = 1;
 
 /** rb_parent() */
-export function parentOf<T>(s: NodeStore<T>, node: number): number {
-  return s.pc[node]! >> 1;
+export function parentOf(pc: Int32Array, n: number): number {
+  return pc[n]! >> 1;
 }
 
 /** rb_color(): RED or BLACK. */
-export function colorOf<T>(s: NodeStore<T>, node: number): number {
-  return s.pc[node]! & 1;
+export function colorOf(pc: Int32Array, n: number): number {
+  return pc[n]! & 1;
 }
 
 /** rb_is_red() */
-export function isRed<T>(s: NodeStore<T>, node: number): boolean {
-  return (s.pc[node]! & 1) === RED;
+export function isRed(pc: Int32Array, n: number): boolean {
+  return !(pc[n]! & 1);
 }
 
 /** rb_set_parent_color() */
-export function setParentColor<T>(s: NodeStore<T>, node: number, parent: number, c: number): void {
-  s.pc[node] = (parent << 1) | c;
+export function setParentColor(pc: Int32Array, n: number, parent: number, color: number): void {
+  pc[n] = (parent << 1) | color;
 }
 
 /** rb_set_parent(): keeps the colour. */
-export function setParent<T>(s: NodeStore<T>, node: number, parent: number): void {
-  s.pc[node] = (parent << 1) | (s.pc[node]! & 1);
+export function setParent(pc: Int32Array, n: number, parent: number): void {
+  pc[n] = (parent << 1) | (pc[n]! & 1);
 }
 
 /** rb_set_black() */
-export function setBlack<T>(s: NodeStore<T>, node: number): void {
-  s.pc[node]! |= BLACK;
+export function setBlack(pc: Int32Array, n: number): void {
+  pc[n]! |= 1;
 }
 
-/** Makes `node` red, keeping its parent (the kernel writes the whole word). */
-export function setRed<T>(s: NodeStore<T>, node: number): void {
-  s.pc[node]! &= ~BLACK;
+/** Makes `n` red, keeping its parent (the kernel writes the whole word). */
+export function setRed(pc: Int32Array, n: number): void {
+  pc[n]! &= ~1;
 }
 
 /** __rb_change_child(): make `parent` (or the root) point at `nw` where it pointed at `old`. */
 export function changeChild<T>(s: NodeStore<T>, old: number, nw: number, parent: number): void {
-  if (parent === NIL) s.root = nw;
-  else if (leftOf(s, parent) === old) setLeft(s, parent, nw);
-  else setRight(s, parent, nw);
+  if (!parent) s.root = nw;
+  else if (s.left[parent * 8] === old) s.left[parent * 8] = nw;
+  else s.right[parent * 8] = nw;
 }
 
 /**
@@ -76,31 +59,34 @@ export function changeChild<T>(s: NodeStore<T>, old: number, nw: number, parent:
  * becomes `nw`'s child with `color`, and the parent's link follows.
  */
 export function rotateSetParents<T>(s: NodeStore<T>, old: number, nw: number, color: number): void {
-  const parent = parentOf(s, old);
-  s.pc[nw] = s.pc[old]!;
-  setParentColor(s, old, nw, color);
+  const pc = s.pc;
+  const parent = parentOf(pc, old);
+  pc[nw] = pc[old]!;
+  setParentColor(pc, old, nw, color);
   changeChild(s, old, nw, parent);
 }
 
-/** rb_next(): the in-order successor of `node`, or NIL. */
-export function nextSlot<T>(s: NodeStore<T>, node: number): number {
-  let r = rightOf(s, node);
-  if (r !== NIL) {
-    for (let l = leftOf(s, r); l !== NIL; l = leftOf(s, r)) r = l;
+/** rb_next(): the in-order successor of `n`, or NIL. */
+export function nextSlot<T>(s: NodeStore<T>, n: number): number {
+  const left = s.left;
+  let r = s.right[n * 8]!;
+  if (r) {
+    for (let l = left[r * 8]!; l; l = left[r * 8]!) r = l;
     return r;
   }
-  return leftAncestor(s, node);
+  return leftAncestor(s, n);
 }
 
 /**
- * rb_next()'s climb, also iter_next()'s: the first ancestor of `node` that
- * holds it in its left subtree, or NIL when `node` is the last in order.
+ * rb_next()'s climb, also iter_next()'s: the first ancestor of `n` that
+ * holds it in its left subtree, or NIL when `n` is the last in order.
  */
-export function leftAncestor<T>(s: NodeStore<T>, node: number): number {
-  let p = parentOf(s, node);
-  while (p !== NIL && node === rightOf(s, p)) {
-    node = p;
-    p = parentOf(s, p);
+export function leftAncestor<T>(s: NodeStore<T>, n: number): number {
+  const { right, pc } = s;
+  let p = parentOf(pc, n);
+  while (p && n === right[p * 8]) {
+    n = p;
+    p = parentOf(pc, p);
   }
   return p;
 }

@@ -1,5 +1,5 @@
 import type { IntervalHandle } from './interval-node.js';
-import { LAST, LEFT, NIL, RIGHT, START, SUBTREE_LAST } from './node-layout.js';
+import { NIL, type NodeViews } from './node-layout.js';
 import type { NodeStore } from './node-store.js';
 
 /*
@@ -22,59 +22,56 @@ export const RELAYOUT_MIN_NODES = 1 << 15;
 const MAX_STACK = 128;
 
 /**
- * Copies the `count` live nodes of `s` (slots 0..count-1, no free slot) into
- * the empty arrays `f`, `i`, `pc` in preorder, then points the store, its
- * handles and its cached slots at the new places. The caller installs the
- * arrays. The insert that caused the growth drops the store's iter_next
- * climb record and bumps its version (so live iterators throw on their next
- * step); only the iterNext cursor is dropped here.
+ * Copies the nodes in slots 1..count-1 of `s` (every slot is live when the
+ * storage is full) into the empty views `to` and parent array `pc` in
+ * preorder, then points the store's handles and cached slots at the new
+ * places. The caller installs the views. The insert that caused the growth
+ * drops the store's iter_next climb record and bumps its version (so live
+ * iterators throw on their next step); only the iterNext cursor is dropped
+ * here.
  */
 export function relayoutPreorder<T>(
   s: NodeStore<T>,
   count: number,
-  f: Float64Array,
-  i: Int32Array,
+  to: NodeViews,
   pc: Int32Array,
 ): void {
+  // newSlot[0] stays 0: NIL moves to NIL.
   const newSlot = preorderSlots(s, count);
-  const { f: of, i: oi, pc: opc } = s;
-  for (let o = 0; o < count; o++) {
+  for (let o = 1; o < count; o++) {
     const k = newSlot[o]!;
-    f[k * 4 + START] = of[o * 4 + START]!;
-    f[k * 4 + LAST] = of[o * 4 + LAST]!;
-    f[k * 4 + SUBTREE_LAST] = of[o * 4 + SUBTREE_LAST]!;
-    i[k * 8 + LEFT] = moved(newSlot, oi[o * 8 + LEFT]!);
-    i[k * 8 + RIGHT] = moved(newSlot, oi[o * 8 + RIGHT]!);
-    pc[k] = (moved(newSlot, opc[o]! >> 1) << 1) | (opc[o]! & 1);
+    to.start[k * 4] = s.start[o * 4]!;
+    to.last[k * 4] = s.last[o * 4]!;
+    to.subtreeLast[k * 4] = s.subtreeLast[o * 4]!;
+    to.left[k * 8] = newSlot[s.left[o * 8]!]!;
+    to.right[k * 8] = newSlot[s.right[o * 8]!]!;
+    const parentColor = s.pc[o]!;
+    pc[k] = (newSlot[parentColor >> 1]! << 1) | (parentColor & 1);
   }
   s.handles = movedHandles(s.handles, newSlot, count);
-  s.root = moved(newSlot, s.root);
-  s.leftmost = moved(newSlot, s.leftmost);
+  s.root = newSlot[s.root]!;
+  s.leftmost = newSlot[s.leftmost]!;
   s.cursor = undefined;
   s.cursorSlot = NIL;
 }
 
-/** newSlot[old]: each node's rank in a preorder walk from the root. */
+/** newSlot[old]: each node's rank (from 1) in a preorder walk from the root. */
 function preorderSlots<T>(s: NodeStore<T>, count: number): Int32Array {
   const newSlot = new Int32Array(count);
   const stack = new Int32Array(MAX_STACK);
-  const links = s.i;
+  const { left, right } = s;
   let sp = 0;
-  let next = 0;
-  if (s.root !== NIL) stack[sp++] = s.root;
+  let next = 1;
+  if (s.root) stack[sp++] = s.root;
   while (sp > 0) {
     const node = stack[--sp]!;
     newSlot[node] = next++;
-    const right = links[node * 8 + RIGHT]!;
-    const left = links[node * 8 + LEFT]!;
-    if (right !== NIL) stack[sp++] = right;
-    if (left !== NIL) stack[sp++] = left;
+    const r = right[node * 8]!;
+    const l = left[node * 8]!;
+    if (r) stack[sp++] = r;
+    if (l) stack[sp++] = l;
   }
   return newSlot;
-}
-
-function moved(newSlot: Int32Array, slot: number): number {
-  return slot === NIL ? NIL : newSlot[slot]!;
 }
 
 /** Walks the handles in slot order (their allocation order, so mostly in memory order). */
@@ -84,7 +81,8 @@ function movedHandles<T>(
   count: number,
 ): (IntervalHandle<T> | undefined)[] {
   const handles: (IntervalHandle<T> | undefined)[] = new Array(count);
-  for (let o = 0; o < count; o++) {
+  handles[0] = undefined;
+  for (let o = 1; o < count; o++) {
     const handle = old[o]!;
     const k = newSlot[o]!;
     handle.slot = k;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type IntervalNode, IntervalTree } from '../src/index.js';
 import { storeOf } from '../src/interval-tree.js';
 import { NIL } from '../src/node-layout.js';
-import { parentOf, rightOf } from '../src/rb-links.js';
+import { parentOf } from '../src/rb-links.js';
 
 function walk<T>(tree: IntervalTree<T>, start: number, last: number): T[] {
   const out: T[] = [];
@@ -137,9 +137,9 @@ describe('the climb target iterFirst records for iterNext', () => {
     const { hit, s } = searched();
     expect(s.handles[s.nextAncestorOf]).toBe(hit);
     let node = s.nextAncestorOf;
-    let parent = parentOf(s, node);
-    while (parent !== NIL && rightOf(s, parent) === node)
-      [node, parent] = [parent, parentOf(s, parent)];
+    let parent = parentOf(s.pc, node);
+    while (parent !== NIL && s.right[parent * 8] === node)
+      [node, parent] = [parent, parentOf(s.pc, parent)];
     expect(s.nextAncestor).toBe(parent);
   });
 

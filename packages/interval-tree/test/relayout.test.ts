@@ -5,11 +5,13 @@ import { Prandom } from '../bench/prandom.js';
 import { checkInvariants } from '../src/check-invariants.js';
 import { type IntervalNode, IntervalTree } from '../src/index.js';
 import { storeOf } from '../src/interval-tree.js';
-import { LEFT, NIL } from '../src/node-layout.js';
+import { NIL } from '../src/node-layout.js';
 import { RELAYOUT_MIN_NODES } from '../src/relayout.js';
 import { NaiveIntervalList } from './naive-interval-list.js';
 
 const PAGE = 4096;
+/** Nodes that fill the storage which the next insert doubles into a relayout (slot 0 is NIL). */
+const FULL = RELAYOUT_MIN_NODES - 1;
 
 /** Random page-aligned intervals, with many equal starts (4096 distinct pages). */
 function fill(tree: IntervalTree<number>, naive: NaiveIntervalList<number>, count: number) {
@@ -28,10 +30,10 @@ const values = (it: Iterable<{ value: number }>): number[] => Array.from(it, (n)
 
 /** In preorder a node's left child, when it has one, is the next slot: counts the nodes where it is not. */
 function leftChildrenAway(tree: IntervalTree<number>, slots: number): number {
-  const { i } = storeOf(tree);
+  const { left: leftLinks } = storeOf(tree);
   let away = 0;
   for (let n = 0; n < slots; n++) {
-    const left = i[n * 8 + LEFT]!;
+    const left = leftLinks[n * 8]!;
     if (left !== NIL && left !== n + 1) away++;
   }
   return away;
@@ -40,7 +42,7 @@ function leftChildrenAway(tree: IntervalTree<number>, slots: number): number {
 describe('relayout of a large tree when its storage doubles', () => {
   it('lays the nodes out in preorder: each left child right after its parent', () => {
     const tree = new IntervalTree<number>();
-    fill(tree, new NaiveIntervalList(), RELAYOUT_MIN_NODES);
+    fill(tree, new NaiveIntervalList(), FULL);
     expect(leftChildrenAway(tree, RELAYOUT_MIN_NODES)).toBeGreaterThan(1000);
     tree.insert(0, 0, -1); // storage full: this insert doubles it
     // The relayout ran before the insert linked its node and rebalanced, which
@@ -86,8 +88,8 @@ describe('relayout of a large tree when its storage doubles', () => {
 
   it('moves the nodes that reused freed slots along with the rest', () => {
     const tree = new IntervalTree<number>();
-    const nodes = fill(tree, new NaiveIntervalList(), RELAYOUT_MIN_NODES);
-    for (let id = 0; id < RELAYOUT_MIN_NODES; id += 32) tree.remove(nodes[id]!);
+    const nodes = fill(tree, new NaiveIntervalList(), FULL);
+    for (let id = 0; id < FULL; id += 32) tree.remove(nodes[id]!);
     const kept = nodes.filter((_, id) => id % 32 !== 0);
     // The first 1024 inserts take the freed slots; the next one doubles the storage.
     for (let k = 0; k <= RELAYOUT_MIN_NODES / 32; k++)
@@ -104,7 +106,7 @@ describe('relayout of a large tree when its storage doubles', () => {
   it('continues an iterFirst/iterNext walk whose node moved', () => {
     const tree = new IntervalTree<number>();
     const naive = new NaiveIntervalList<number>();
-    fill(tree, naive, RELAYOUT_MIN_NODES);
+    fill(tree, naive, FULL);
     const [qs, ql] = [100 * PAGE, 101 * PAGE];
     const first = tree.iterFirst(qs, ql)!;
     tree.insert(0, 0, -1); // doubles the storage; `first` moves to another slot
