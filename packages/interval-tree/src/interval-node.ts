@@ -1,4 +1,4 @@
-import { NODE_BYTES, type NodeViews, nodeViews } from './node-layout.js';
+import type { NodeViews } from './node-layout.js';
 
 /**
  * One interval stored in an {@link IntervalTree}: the closed range
@@ -30,26 +30,37 @@ export interface IntervalNode<T> {
 type Bounds = Pick<NodeViews, 'start' | 'last'>;
 
 /*
- * The bounds of removed nodes, 64 to a chunk shared by every tree, so that a
- * remove allocates nothing (one 2 KiB chunk per 64 removes). A chunk lives
- * while any of its handles does: keeping one removed node alive keeps 2 KiB,
- * keeping all of them costs 32 B each.
+ * The bounds of removed nodes, 128 to a 2 KiB chunk shared by every tree, so
+ * that a remove allocates no object of its own (one chunk per 128 removes). Handles read
+ * `start[slot * 4]` and `last[slot * 4]`, a 32-byte stride; a chunk packs two
+ * removed nodes into each 32 bytes, behind two pairs of views 16 bytes apart.
+ * A chunk lives while any of its handles does: keeping one removed node alive
+ * keeps 2 KiB, keeping all of them costs 16 B each.
  */
-const REMOVED_PER_CHUNK = 64;
+const REMOVED_PER_CHUNK = 128;
 
 class RemovedBounds implements Bounds {
   readonly start: Float64Array;
   readonly last: Float64Array;
-  used = 0;
 
-  constructor() {
-    ({ start: this.start, last: this.last } = nodeViews(
-      new ArrayBuffer(REMOVED_PER_CHUNK * NODE_BYTES),
-    ));
+  constructor(buffer: ArrayBuffer, offset: number) {
+    this.start = new Float64Array(buffer, offset);
+    this.last = new Float64Array(buffer, offset + 8);
   }
 }
 
-let removedChunk = new RemovedBounds();
+let removedHalves: RemovedBounds[] = [];
+let removedUsed = REMOVED_PER_CHUNK;
+
+/** The chunk half and slot for the next removed node's bounds. */
+function nextRemoved(): number {
+  if (removedUsed === REMOVED_PER_CHUNK) {
+    const buffer = new ArrayBuffer(REMOVED_PER_CHUNK * 16);
+    removedHalves = [new RemovedBounds(buffer, 0), new RemovedBounds(buffer, 16)];
+    removedUsed = 0;
+  }
+  return removedUsed++;
+}
 
 /**
  * The handle behind {@link IntervalNode}: three fields (store, slot, value),
@@ -76,12 +87,12 @@ export class IntervalHandle<T> implements IntervalNode<T> {
 
   /** Called before the slot is freed: moves the bounds to a chunk of removed ones. */
   detach(): void {
-    let chunk = removedChunk;
-    if (chunk.used === REMOVED_PER_CHUNK) removedChunk = chunk = new RemovedBounds();
-    const k = chunk.used++;
-    chunk.start[k * 4] = this.start;
-    chunk.last[k * 4] = this.last;
-    this.bounds = chunk;
+    const entry = nextRemoved();
+    const half = removedHalves[entry & 1]!;
+    const k = entry >> 1;
+    half.start[k * 4] = this.start;
+    half.last[k * 4] = this.last;
+    this.bounds = half;
     this.slot = k;
   }
 }
