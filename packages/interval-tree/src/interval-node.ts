@@ -24,18 +24,18 @@ export interface IntervalNode<T> {
 }
 
 /**
- * Where a handle reads its bounds: the tree's store, or once removed a chunk
- * of removed bounds laid out the same way (node-layout.ts).
+ * Where a handle reads its bounds, at `start[slot * 4]` and `last[slot * 4]`:
+ * the tree's store (node-layout.ts), or once removed a chunk of removed bounds.
  */
 type Bounds = Pick<NodeViews, 'start' | 'last'>;
 
 /*
  * The bounds of removed nodes, 128 to a 2 KiB chunk shared by every tree, so
- * that a remove allocates no object of its own (one chunk per 128 removes). Handles read
- * `start[slot * 4]` and `last[slot * 4]`, a 32-byte stride; a chunk packs two
- * removed nodes into each 32 bytes, behind two pairs of views 16 bytes apart.
- * A chunk lives while any of its handles does: keeping one removed node alive
- * keeps 2 KiB, keeping all of them costs 16 B each.
+ * that a remove allocates no object of its own (one chunk per 128 removes).
+ * Handles read with a 32-byte stride; a chunk packs two removed nodes into
+ * each 32 bytes, behind two pairs of views 16 bytes apart. A chunk lives
+ * while any of its handles does: keeping one removed node alive keeps 2 KiB,
+ * keeping all of them costs 16 B each.
  */
 const REMOVED_PER_CHUNK = 128;
 
