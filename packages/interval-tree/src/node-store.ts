@@ -20,7 +20,7 @@ export class NodeStore<T> implements NodeViews {
   right!: Int32Array;
   /** __rb_parent_color: parent << 1 | colour (rb-links.ts) */
   pc!: Int32Array;
-  /** Starts with NIL's empty entry, so that the array is never holey. */
+  /** NIL's entry is there from the start, so that filling slots from 1 up leaves no hole. */
   handles: (IntervalHandle<T> | undefined)[] = [undefined];
   /** rb_root_cached.rb_root.rb_node */
   root = NIL;
