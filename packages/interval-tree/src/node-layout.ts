@@ -7,8 +7,9 @@
  *         28..31  right         int32 slot
  * so that one overlap-walk step (left, subtree max, start, last, right) reads
  * one half cache line. The parent link and the colour, which only climbing
- * and rebalancing need, share one side int32 as the kernel's
- * __rb_parent_color does (rb-links.ts).
+ * and rebalancing need, share one int32 per node as the kernel's
+ * __rb_parent_color does (rb-links.ts), in an array that follows the nodes
+ * in the same buffer, so that growing the storage allocates once.
  *
  * Each field has its own view, starting at the field's byte offset, so node
  * n's field is `view[n * 4]` in the float64 views and `view[n * 8]` in the
@@ -35,15 +36,23 @@ export interface NodeViews {
   readonly subtreeLast: Float64Array;
   readonly left: Int32Array;
   readonly right: Int32Array;
+  /** __rb_parent_color, one per slot, after the nodes */
+  readonly pc: Int32Array;
 }
 
-/** The field views of a buffer of `NODE_BYTES`-sized nodes. */
-export function nodeViews(buffer: ArrayBuffer): NodeViews {
+/** The views of a new, zeroed buffer of `capacity` nodes and their parent words. */
+export function nodeViews(capacity: number): NodeViews {
+  const nodeBytes = capacity * NODE_BYTES;
+  const buffer = new ArrayBuffer(nodeBytes + capacity * 4);
+  const floats = capacity * 4;
+  const ints = capacity * 8;
+  // Each node view ends where the nodes end; the parent words follow.
   return {
-    start: new Float64Array(buffer, 0),
-    last: new Float64Array(buffer, 8),
-    subtreeLast: new Float64Array(buffer, 16),
-    left: new Int32Array(buffer, 24),
-    right: new Int32Array(buffer, 28),
+    start: new Float64Array(buffer, 0, floats),
+    last: new Float64Array(buffer, 8, floats - 1),
+    subtreeLast: new Float64Array(buffer, 16, floats - 2),
+    left: new Int32Array(buffer, 24, ints - 6),
+    right: new Int32Array(buffer, 28, ints - 7),
+    pc: new Int32Array(buffer, nodeBytes, capacity),
   };
 }

@@ -1,5 +1,5 @@
 import type { IntervalHandle } from './interval-node.js';
-import { NIL, NODE_BYTES, type NodeViews, nodeViews } from './node-layout.js';
+import { NIL, type NodeViews, nodeViews } from './node-layout.js';
 import { RELAYOUT_MIN_NODES, relayoutPreorder } from './relayout.js';
 
 const INITIAL_CAPACITY = 16;
@@ -51,7 +51,7 @@ export class NodeStore<T> implements NodeViews {
 
   constructor(capacity = INITIAL_CAPACITY) {
     this.capacity = capacity;
-    this.install(nodeViews(new ArrayBuffer(capacity * NODE_BYTES)), new Int32Array(capacity));
+    this.install(nodeViews(capacity));
   }
 
   /** Takes a free slot (reusing a freed one first), growing the storage when full. */
@@ -75,24 +75,23 @@ export class NodeStore<T> implements NodeViews {
   /** Doubles the storage; a large tree is laid out again in preorder (relayout.ts). */
   private grow(): void {
     const capacity = this.capacity * 2;
-    const buffer = new ArrayBuffer(capacity * NODE_BYTES);
-    const views = nodeViews(buffer);
-    const pc = new Int32Array(capacity);
-    if (this.capacity >= RELAYOUT_MIN_NODES) relayoutPreorder(this, this.capacity, views, pc);
+    const views = nodeViews(capacity);
+    if (this.capacity >= RELAYOUT_MIN_NODES) relayoutPreorder(this, this.capacity, views);
     else {
-      new Uint8Array(buffer).set(new Uint8Array(this.start.buffer));
-      pc.set(this.pc);
+      // Same element type, so a byte-exact copy of every node, links included.
+      views.start.set(this.start);
+      views.pc.set(this.pc);
     }
-    this.install(views, pc);
+    this.install(views);
     this.capacity = capacity;
   }
 
-  private install(views: NodeViews, pc: Int32Array): void {
+  private install(views: NodeViews): void {
     this.start = views.start;
     this.last = views.last;
     this.subtreeLast = views.subtreeLast;
     this.left = views.left;
     this.right = views.right;
-    this.pc = pc;
+    this.pc = views.pc;
   }
 }

@@ -23,19 +23,13 @@ const MAX_STACK = 128;
 
 /**
  * Copies the nodes in slots 1..count-1 of `s` (every slot is live when the
- * storage is full) into the empty views `to` and parent array `pc` in
- * preorder, then points the store's handles and cached slots at the new
- * places. The caller installs the views. The insert that caused the growth
+ * storage is full) into the empty views `to` in preorder, then points the
+ * store's handles and cached slots at the new places. The caller installs the views. The insert that caused the growth
  * drops the store's iter_next climb record and bumps its version (so live
  * iterators throw on their next step); only the iterNext cursor is dropped
  * here.
  */
-export function relayoutPreorder<T>(
-  s: NodeStore<T>,
-  count: number,
-  to: NodeViews,
-  pc: Int32Array,
-): void {
+export function relayoutPreorder<T>(s: NodeStore<T>, count: number, to: NodeViews): void {
   // newSlot[0] stays 0: NIL moves to NIL.
   const newSlot = preorderSlots(s, count);
   for (let o = 1; o < count; o++) {
@@ -46,7 +40,7 @@ export function relayoutPreorder<T>(
     to.left[k * 8] = newSlot[s.left[o * 8]!]!;
     to.right[k * 8] = newSlot[s.right[o * 8]!]!;
     const parentColor = s.pc[o]!;
-    pc[k] = (newSlot[parentColor >> 1]! << 1) | (parentColor & 1);
+    to.pc[k] = (newSlot[parentColor >> 1]! << 1) | (parentColor & 1);
   }
   s.handles = movedHandles(s.handles, newSlot, count);
   s.root = newSlot[s.root]!;
