@@ -36,7 +36,7 @@ export interface NodeViews {
   readonly subtreeLast: Float64Array;
   readonly left: Int32Array;
   readonly right: Int32Array;
-  /** __rb_parent_color, one per slot, after the nodes */
+  /** __rb_parent_color (parent << 1 | colour, rb-links.ts), one per slot, after the nodes */
   readonly pc: Int32Array;
 }
 

@@ -18,7 +18,6 @@ export class NodeStore<T> implements NodeViews {
   subtreeLast!: Float64Array;
   left!: Int32Array;
   right!: Int32Array;
-  /** __rb_parent_color: parent << 1 | colour (rb-links.ts) */
   pc!: Int32Array;
   /** NIL's entry is there from the start, so that filling slots from 1 up leaves no hole. */
   handles: (IntervalHandle<T> | undefined)[] = [undefined];

@@ -20,8 +20,8 @@ import {
  */
 export function insertSlot<T>(s: NodeStore<T>, node: number): void {
   s.nextAncestorOf = NIL;
-  const { subtreeLast: sub, left: child } = s;
-  const start = s.start[node * 4]!;
+  const { start: starts, subtreeLast: sub, left: child } = s;
+  const start = starts[node * 4]!;
   const last = s.last[node * 4]!;
   let parent = NIL;
   let cur = s.root;
@@ -34,7 +34,7 @@ export function insertSlot<T>(s: NodeStore<T>, node: number): void {
     // branch: it is a coin toss per level, which the CPU mispredicts half the
     // time. Unary plus (not Number()) is what V8 compiles to a flag-to-integer
     // move.
-    right = +(start >= s.start[cur * 4]!);
+    right = +(start >= starts[cur * 4]!);
     wentRight |= right;
     cur = child[cur * 8 + right]!;
   }
