@@ -33,7 +33,8 @@ function expect(ok: boolean, message: string): void {
 
 /** Slot 0 stands for NULL: nothing may have been written to it. */
 function checkNilSlot<T>(s: NodeStore<T>): void {
-  const fields = [s.start[NIL], s.last[NIL], s.subtreeLast[NIL], s.left[NIL], s.right[NIL]];
+  const floats = [s.start[NIL * 4], s.last[NIL * 4], s.subtreeLast[NIL * 4]];
+  const fields = [...floats, s.left[NIL * 8], s.right[NIL * 8]];
   expect(
     [...fields, s.pc[NIL]].every((v) => v === 0),
     'slot 0 (NIL) was written to',

@@ -45,7 +45,7 @@ describe('checkInvariants (the property tests rely on it failing)', () => {
 
   it('detects a write to slot 0, which stands for NULL', () => {
     const tree = tree20();
-    storeOf(tree).right[NIL] = 3;
+    storeOf(tree).right[NIL * 8] = 3;
     expect(() => checkInvariants(tree)).toThrow(/slot 0/);
   });
 
