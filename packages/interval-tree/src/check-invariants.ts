@@ -33,10 +33,16 @@ function expect(ok: boolean, message: string): void {
 
 /** Slot 0 stands for NULL: nothing may have been written to it. */
 function checkNilSlot<T>(s: NodeStore<T>): void {
-  const floats = [s.start[NIL * 4], s.last[NIL * 4], s.subtreeLast[NIL * 4]];
-  const fields = [...floats, s.left[NIL * 8], s.right[NIL * 8]];
+  const fields = [
+    s.start[NIL * 4],
+    s.last[NIL * 4],
+    s.subtreeLast[NIL * 4],
+    s.left[NIL * 8],
+    s.right[NIL * 8],
+    s.pc[NIL],
+  ];
   expect(
-    [...fields, s.pc[NIL]].every((v) => v === 0),
+    fields.every((v) => v === 0),
     'slot 0 (NIL) was written to',
   );
   expect(s.handles[NIL] === undefined, 'slot 0 (NIL) has a handle');

@@ -24,10 +24,10 @@ const MAX_STACK = 128;
 /**
  * Copies the nodes in slots 1..count-1 of `s` (every slot is live when the
  * storage is full) into the empty views `to` in preorder, then points the
- * store's handles and cached slots at the new places. The caller installs the views. The insert that caused the growth
- * drops the store's iter_next climb record and bumps its version (so live
- * iterators throw on their next step); only the iterNext cursor is dropped
- * here.
+ * store's handles and cached slots at the new places. The caller installs
+ * the views. The insert that caused the growth drops the store's iter_next
+ * climb record and bumps its version (so live iterators throw on their next
+ * step); only the iterNext cursor is dropped here.
  */
 export function relayoutPreorder<T>(s: NodeStore<T>, count: number, to: NodeViews): void {
   // newSlot[0] stays 0: NIL moves to NIL.
